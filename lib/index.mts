@@ -1,0 +1,14 @@
+// ES module entry: re-exports the CommonJS build so `import` and `require` share one copy of
+// each class (an error thrown by one is `instanceof` the other's class).
+export {
+  SqsReadable,
+  SqsMessage,
+  SqsAckWritable,
+  SqsWritable,
+  SqsStreamError,
+  QueueDoesNotExistError,
+  AccessDeniedError,
+  MessageTooLargeError,
+  BatchEntryError,
+} from './index.js';
+export type * from './index.js';

@@ -1,0 +1,17 @@
+export { SqsReadable } from './readable.js';
+export type { SqsReadableOptions, EmptyBackoffOptions } from './readable-options.js';
+export { SqsMessage } from './message.js';
+export type { MessageState } from './message.js';
+export { SqsAckWritable } from './ack-writable.js';
+export { SqsWritable } from './writable.js';
+export type { SqsWritableOptions, SendInput, SqsWritableStats } from './writable.js';
+export type { SqsReadableStats } from './stats.js';
+export type { RetryOptions } from './retry.js';
+export {
+  SqsStreamError,
+  QueueDoesNotExistError,
+  AccessDeniedError,
+  MessageTooLargeError,
+  BatchEntryError,
+} from './errors.js';
+export type { SqsStreamErrorDetails } from './errors.js';

@@ -1,0 +1,348 @@
+import { Readable } from 'node:stream';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { resolveClient } from './client.js';
+import { debug } from './debug.js';
+import { toStreamError } from './errors.js';
+import { SqsMessage } from './message.js';
+import { getVisibilityTimeout, resolveQueueUrl } from './queue.js';
+import {
+  normalizeReadableOptions,
+  type NormalizedReadableOptions,
+  type SqsReadableOptions,
+} from './readable-options.js';
+import { backoffDelay, isAbortError, withRetry } from './retry.js';
+import { newStats, type SqsReadableStats } from './stats.js';
+import { MessageTracker } from './tracker.js';
+
+/**
+ * An object-mode Readable of {@link SqsMessage}s that receives only what the consumer asks for.
+ *
+ * `_read` is demand, not a trigger: each ReceiveMessage asks for the unmet demand
+ * (`highWaterMark - buffered - requested in flight`, at most `batchSize`), at most `concurrency`
+ * are in flight, and an empty receive goes on by itself while there is demand.
+ */
+export class SqsReadable extends Readable {
+  /** Live counters; read at any time. */
+  readonly stats: SqsReadableStats = newStats();
+
+  readonly #options: NormalizedReadableOptions;
+  readonly #client: SQSClient;
+  readonly #ownsClient: boolean;
+  #queueUrl: string | undefined;
+  #tracker: MessageTracker | undefined;
+  /** Aborted on destroy: stops construction calls, receives and backoff sleeps. */
+  readonly #lifetime = new AbortController();
+  readonly #receives = new Map<AbortController, Promise<void>>();
+  #requested = 0;
+  #demanded = false;
+  #stopping = false;
+  #endPushed = false;
+  #pauseTimer: NodeJS.Timeout | undefined;
+  #emptyStreak = 0;
+  #emptySince: number | undefined;
+  #stopPromise: Promise<void> | undefined;
+
+  constructor(options: SqsReadableOptions) {
+    const normalized = normalizeReadableOptions(options);
+    super({ objectMode: true, highWaterMark: normalized.highWaterMark, signal: normalized.signal });
+    this.#options = normalized;
+    const { client, owned } = resolveClient(normalized.client, normalized.clientConfig);
+    this.#client = client;
+    this.#ownsClient = owned;
+    this.#queueUrl = normalized.queueUrl;
+    Object.defineProperties(this.stats, {
+      buffered: { enumerable: true, get: () => this.readableLength },
+      inFlight: { enumerable: true, get: () => this.#receives.size },
+      held: { enumerable: true, get: () => this.#tracker?.held ?? 0 },
+    });
+  }
+
+  /** The queue's URL, once known (a `queueName` is resolved before the first receive). */
+  get queueUrl(): string | undefined {
+    return this.#queueUrl;
+  }
+
+  /** The queue as the user named it, for error messages. */
+  get #queue(): string {
+    return this.#queueUrl ?? this.#options.queueName ?? '(unknown queue)';
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.#prepare().then(
+      () => callback(),
+      (error: unknown) => callback(error as Error),
+    );
+  }
+
+  async #prepare(): Promise<void> {
+    const call = {
+      client: this.#client,
+      retry: this.#options.retry,
+      signal: this.#lifetime.signal,
+      onRetry: this.#onRetry,
+    };
+    const queueUrl = await resolveQueueUrl(
+      { queueUrl: this.#options.queueUrl, queueName: this.#options.queueName },
+      call,
+    );
+    this.#queueUrl = queueUrl;
+    let visibilityTimeout = this.#options.visibilityTimeout;
+    if (visibilityTimeout === undefined && this.#options.heartbeat) {
+      visibilityTimeout = await getVisibilityTimeout(queueUrl, call);
+    }
+    this.#tracker = new MessageTracker({
+      client: this.#client,
+      queueUrl,
+      stats: this.stats,
+      retry: this.#options.retry,
+      ackBatchWindowMs: this.#options.ackBatchWindowMs,
+      heartbeat: this.#options.heartbeat,
+      visibilityTimeout: visibilityTimeout ?? 30,
+      maxHoldSeconds: this.#options.maxHoldSeconds,
+      onAck: (message) => this.emit('ack', message),
+      onRelease: (message) => this.emit('release', message),
+      onRetry: this.#onRetry,
+      onHeartbeatError: (error) => this.emit('heartbeatError', error),
+    });
+    debug('readable ready for %s', queueUrl);
+  }
+
+  override _read(): void {
+    this.#demanded = true;
+    this.#pump();
+  }
+
+  /**
+   * Node calls `_read` once and not again until something is pushed. When `_read` declines to
+   * start a receive (the demand is below a full batch), later reads must be noticed here, or the
+   * stream would stall with a half-empty buffer. Every way of consuming (`pipe`, `for await`,
+   * `'data'`, `read()`) goes through this method.
+   */
+  override read(size?: number): SqsMessage | null {
+    const chunk = super.read(size) as SqsMessage | null;
+    if (this.#demanded) this.#pump();
+    return chunk;
+  }
+
+  /**
+   * Stops receiving (aborting a pending long poll), lets the buffered messages flow out, ends
+   * the stream, and resolves once it ended and the acks asked for so far were confirmed. Acks of
+   * messages still being processed keep working after that.
+   */
+  stop(): Promise<void> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  async #stop(): Promise<void> {
+    this.#beginEnd(true);
+    if (!this.readableEnded && !this.destroyed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.off('end', done);
+          this.off('close', done);
+          resolve();
+        };
+        this.on('end', done);
+        this.on('close', done);
+      });
+    }
+    await this.#tracker?.flush();
+  }
+
+  /** Stop starting receives; end once none is in flight. `abort` also cuts pending long polls. */
+  #beginEnd(abort: boolean): void {
+    this.#stopping = true;
+    this.#clearPause();
+    if (abort) for (const controller of this.#receives.keys()) controller.abort();
+    this.#maybeEnd();
+  }
+
+  #maybeEnd(): void {
+    if (this.#stopping && this.#receives.size === 0 && !this.#endPushed && !this.destroyed) {
+      this.#endPushed = true;
+      debug('readable ending: received %d', this.stats.received);
+      this.push(null);
+    }
+  }
+
+  #clearPause(): void {
+    if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
+  }
+
+  /** Starts receives while there is demand for them (invariants 1 to 3). */
+  #pump(): void {
+    if (this.#stopping || this.destroyed || this.#tracker === undefined) return;
+    if (this.#pauseTimer !== undefined) return;
+    while (this.#receives.size < this.#options.concurrency) {
+      const size = this.#nextReceiveSize();
+      if (size === 0) return;
+      this.#startReceive(size);
+    }
+  }
+
+  #nextReceiveSize(): number {
+    const { highWaterMark, batchSize, maxMessages } = this.#options;
+    const buffered = this.readableLength;
+    const allowed = maxMessages - this.stats.received - this.#requested;
+    const demand = Math.min(highWaterMark - buffered - this.#requested, allowed, batchSize);
+    if (demand <= 0) return 0;
+    // Keep requests full: a smaller one only when the reader is starving.
+    const fullBatch = Math.min(batchSize, highWaterMark, maxMessages - this.stats.received);
+    if (demand < fullBatch && buffered > 0) return 0;
+    return demand;
+  }
+
+  /** The long-poll wait, cut short so an idle timeout is noticed without aborting a poll. */
+  #nextWaitSeconds(): number {
+    const { waitTimeSeconds, idleTimeoutMs } = this.#options;
+    if (idleTimeoutMs === undefined) return waitTimeSeconds;
+    const idleFor = this.#emptySince === undefined ? 0 : Date.now() - this.#emptySince;
+    return Math.max(0, Math.min(waitTimeSeconds, Math.ceil((idleTimeoutMs - idleFor) / 1000)));
+  }
+
+  #startReceive(size: number): void {
+    const controller = new AbortController();
+    const onLifetimeAbort = (): void => controller.abort();
+    this.#lifetime.signal.addEventListener('abort', onLifetimeAbort, { once: true });
+    this.#requested += size;
+    const waitSeconds = this.#nextWaitSeconds();
+    const startedAt = Date.now();
+    const done = this.#receive(size, waitSeconds, controller.signal).then(
+      (messages) => ({ messages, error: undefined as unknown }),
+      (error: unknown) => ({ messages: undefined, error }),
+    );
+    const settled = done.then(({ messages, error }) => {
+      this.#lifetime.signal.removeEventListener('abort', onLifetimeAbort);
+      this.#receives.delete(controller);
+      this.#requested -= size;
+      if (messages !== undefined) this.#onMessages(messages, startedAt, waitSeconds);
+      else this.#onReceiveError(error, controller.signal.aborted);
+    });
+    this.#receives.set(controller, settled);
+  }
+
+  #receive(size: number, waitSeconds: number, signal: AbortSignal): Promise<Message[]> {
+    const queueUrl = this.#queueUrl as string;
+    const { attributeNames, messageAttributeNames, visibilityTimeout, retry } = this.#options;
+    return withRetry(
+      async () => {
+        this.stats.receiveRequests++;
+        const out = await this.#client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: size,
+            WaitTimeSeconds: waitSeconds,
+            VisibilityTimeout: visibilityTimeout,
+            MessageSystemAttributeNames: attributeNames as ReceiveMessageCommand['input']['MessageSystemAttributeNames'],
+            MessageAttributeNames: messageAttributeNames,
+          }),
+          { abortSignal: signal },
+        );
+        return out.Messages ?? [];
+      },
+      retry,
+      signal,
+      this.#onRetry,
+    );
+  }
+
+  readonly #onRetry = (error: unknown, attempt: number, delayMs: number): void => {
+    this.stats.errorsRetried++;
+    debug('retry %d in %d ms after %s', attempt, delayMs, (error as Error | undefined)?.name);
+    this.emit('retry', error, attempt, delayMs);
+  };
+
+  #onMessages(raw: Message[], startedAt: number, waitSeconds: number): void {
+    const tracker = this.#tracker as MessageTracker;
+    const now = Date.now();
+    // A late response to a receive cut by destroy: track so the release covers these too.
+    const messages = raw.map((m) => new SqsMessage(m, this.#queueUrl as string, tracker, now));
+    for (const message of messages) tracker.track(message);
+    this.stats.received += messages.length;
+    if (this.destroyed) return;
+    if (messages.length === 0) {
+      this.stats.emptyReceives++;
+      this.emit('empty');
+      this.#onEmpty(startedAt, now, waitSeconds);
+    } else {
+      this.#emptyStreak = 0;
+      this.#emptySince = undefined;
+      this.emit('receive', messages.length);
+      for (const message of messages) this.push(message);
+      if (this.stats.received >= this.#options.maxMessages) this.#beginEnd(false);
+    }
+    this.#maybeEnd();
+    this.#pump();
+  }
+
+  #onEmpty(startedAt: number, now: number, waitSeconds: number): void {
+    this.#emptySince ??= startedAt;
+    const { idleTimeoutMs, emptyBackoff } = this.#options;
+    if (idleTimeoutMs !== undefined && now - this.#emptySince >= idleTimeoutMs) {
+      debug('readable idle for %d ms: ending', now - this.#emptySince);
+      this.#beginEnd(false);
+      return;
+    }
+    // A long poll that waited its time is its own backoff; a short poll, or a long poll that
+    // came back early (another consumer won the message), is not.
+    if (waitSeconds > 0 && now - startedAt >= (waitSeconds * 1000) / 2) return;
+    this.#emptyStreak++;
+    let delay = backoffDelay(emptyBackoff, this.#emptyStreak);
+    if (idleTimeoutMs !== undefined) {
+      delay = Math.min(delay, Math.max(0, idleTimeoutMs - (now - this.#emptySince)));
+    }
+    this.#clearPause();
+    this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = undefined;
+      this.#pump();
+    }, delay);
+  }
+
+  #onReceiveError(error: unknown, aborted: boolean): void {
+    if (aborted || isAbortError(error) || this.destroyed) {
+      this.#maybeEnd();
+      return;
+    }
+    this.destroy(toStreamError(error, 'ReceiveMessage', this.#queue));
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // After a natural end this is autoDestroy: messages already read stay with the consumer.
+    const natural = this.readableEnded;
+    this.#stopping = true;
+    this.#clearPause();
+    this.#lifetime.abort();
+    this.#shutdown(natural).then(
+      () => callback(error),
+      (releaseError: unknown) => callback(error ?? (releaseError as Error)),
+    );
+  }
+
+  async #shutdown(natural: boolean): Promise<void> {
+    await Promise.allSettled(this.#receives.values());
+    const tracker = this.#tracker;
+    if (natural && tracker !== undefined) {
+      // Acks after close keep working; the client we built goes once nothing is held.
+      if (this.#ownsClient) {
+        void tracker.whenIdle().then(() => {
+          tracker.close();
+          this.#client.destroy();
+        });
+      }
+      return;
+    }
+    try {
+      if (tracker !== undefined) {
+        await tracker.releaseAll();
+        await tracker.flush();
+      }
+    } finally {
+      tracker?.close();
+      if (this.#ownsClient) this.#client.destroy();
+    }
+  }
+}
+
+export type { SqsReadableOptions };
