@@ -19,6 +19,19 @@ const config: Config = {
       displayName: 'integration',
       testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts'],
       testTimeout: 60_000,
+      // Starts one SQS endpoint for the whole run and publishes it to the workers (docs/testing.md).
+      globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
+      globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
+    },
+    {
+      ...shared,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/__tests__/reliability/**/*.test.ts'],
+      // Faults, crashes and visibility timeouts run in real time (docs/reliability.md). Jest 30
+      // ignores a project's `testTimeout` (only the global one counts): the setup file sets it.
+      setupFilesAfterEnv: [...shared.setupFilesAfterEnv, '<rootDir>/__tests__/support/reliability-setup.ts'],
+      globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
+      globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
     },
   ],
 };

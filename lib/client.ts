@@ -26,10 +26,15 @@ export interface OwnedClient {
   owned: boolean;
 }
 
-export function resolveClient(client: SQSClient | undefined, config: SQSClientConfig | undefined): OwnedClient {
+export function resolveClient(
+  client: SQSClient | undefined,
+  config: SQSClientConfig | undefined,
+): OwnedClient {
   if (client !== undefined) {
     if (typeof (client as { send?: unknown }).send !== 'function') {
-      throw new TypeError('Expected `client` to be an SQSClient from @aws-sdk/client-sqs, got an object without `send`');
+      throw new TypeError(
+        'Expected `client` to be an SQSClient from @aws-sdk/client-sqs, got an object without `send`',
+      );
     }
     return { client, owned: false };
   }

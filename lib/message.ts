@@ -117,7 +117,9 @@ export class SqsMessage {
   extend(seconds: number): Promise<void> {
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) {
       return Promise.reject(
-        new RangeError(`Expected \`seconds\` to be an integer from 0 to 43200, got \`${String(seconds)}\``),
+        new RangeError(
+          `Expected \`seconds\` to be an integer from 0 to 43200, got \`${String(seconds)}\``,
+        ),
       );
     }
     return this.#settler.extend(this, seconds);

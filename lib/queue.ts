@@ -1,8 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { toStreamError } from './errors.js';
 import { isAbortError, withRetry, type OnRetry, type ResolvedRetryOptions } from './retry.js';
 
@@ -34,7 +30,10 @@ export async function resolveQueueUrl(ref: QueueRef, call: Call): Promise<string
   if (queueName === undefined) throw new TypeError('Expected `queueUrl` or `queueName`');
   try {
     const out = await withRetry(
-      () => call.client.send(new GetQueueUrlCommand({ QueueName: queueName }), { abortSignal: call.signal }),
+      () =>
+        call.client.send(new GetQueueUrlCommand({ QueueName: queueName }), {
+          abortSignal: call.signal,
+        }),
       call.retry,
       call.signal,
       call.onRetry,
@@ -53,7 +52,10 @@ export async function getVisibilityTimeout(queueUrl: string, call: Call): Promis
     const out = await withRetry(
       () =>
         call.client.send(
-          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ['VisibilityTimeout'],
+          }),
           { abortSignal: call.signal },
         ),
       call.retry,
@@ -61,7 +63,8 @@ export async function getVisibilityTimeout(queueUrl: string, call: Call): Promis
       call.onRetry,
     );
     const value = Number(out.Attributes?.VisibilityTimeout);
-    if (!Number.isFinite(value)) throw new Error('GetQueueAttributes returned no VisibilityTimeout');
+    if (!Number.isFinite(value))
+      throw new Error('GetQueueAttributes returned no VisibilityTimeout');
     return value;
   } catch (error) {
     if (isAbortError(error)) throw error;

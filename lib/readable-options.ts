@@ -176,8 +176,20 @@ export function normalizeBackoff(
   withAttempts: boolean,
 ): ResolvedRetryOptions {
   const given = objectOption<RetryOptions>(name, value) ?? {};
-  const startingDelay = numberOption(`${name}.startingDelay`, given.startingDelay, 0, 3_600_000, defaults.startingDelay);
-  const maxDelay = numberOption(`${name}.maxDelay`, given.maxDelay, 0, 3_600_000, defaults.maxDelay);
+  const startingDelay = numberOption(
+    `${name}.startingDelay`,
+    given.startingDelay,
+    0,
+    3_600_000,
+    defaults.startingDelay,
+  );
+  const maxDelay = numberOption(
+    `${name}.maxDelay`,
+    given.maxDelay,
+    0,
+    3_600_000,
+    defaults.maxDelay,
+  );
   if (maxDelay < startingDelay) {
     throw new RangeError(
       `Expected \`${name}.maxDelay\` to be at least \`${name}.startingDelay\` (${startingDelay}), got \`${maxDelay}\``,
@@ -186,18 +198,46 @@ export function normalizeBackoff(
   return {
     startingDelay,
     maxDelay,
-    timeMultiple: numberOption(`${name}.timeMultiple`, given.timeMultiple, 1, 100, defaults.timeMultiple),
+    timeMultiple: numberOption(
+      `${name}.timeMultiple`,
+      given.timeMultiple,
+      1,
+      100,
+      defaults.timeMultiple,
+    ),
     numOfAttempts: withAttempts
-      ? integerOption(`${name}.numOfAttempts`, given.numOfAttempts, 1, Infinity, defaults.numOfAttempts)
+      ? integerOption(
+          `${name}.numOfAttempts`,
+          given.numOfAttempts,
+          1,
+          Infinity,
+          defaults.numOfAttempts,
+        )
       : Infinity,
     jitter: jitterOption(`${name}.jitter`, given.jitter, defaults.jitter),
   };
 }
 
 const KNOWN = new Set<string>([
-  'queueUrl', 'queueName', 'client', 'clientConfig', 'highWaterMark', 'batchSize', 'concurrency',
-  'waitTimeSeconds', 'visibilityTimeout', 'attributeNames', 'messageAttributeNames', 'heartbeat',
-  'maxHoldSeconds', 'ackBatchWindowMs', 'maxMessages', 'idleTimeoutMs', 'retry', 'emptyBackoff', 'signal',
+  'queueUrl',
+  'queueName',
+  'client',
+  'clientConfig',
+  'highWaterMark',
+  'batchSize',
+  'concurrency',
+  'waitTimeSeconds',
+  'visibilityTimeout',
+  'attributeNames',
+  'messageAttributeNames',
+  'heartbeat',
+  'maxHoldSeconds',
+  'ackBatchWindowMs',
+  'maxMessages',
+  'idleTimeoutMs',
+  'retry',
+  'emptyBackoff',
+  'signal',
 ]);
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
@@ -208,7 +248,9 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
-      throw new TypeError(`Unknown option \`${key}\` for SqsReadable; see the SqsReadableOptions reference`);
+      throw new TypeError(
+        `Unknown option \`${key}\` for SqsReadable; see the SqsReadableOptions reference`,
+      );
     }
   }
   const queueUrl = queueUrlOption('queueUrl', options.queueUrl);
@@ -227,7 +269,13 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
     queueName,
     client: objectOption<SQSClient>('client', options.client),
     clientConfig: objectOption<SQSClientConfig>('clientConfig', options.clientConfig),
-    highWaterMark: integerOption('highWaterMark', options.highWaterMark, 1, 10_000, batchSize * (concurrency + 1)),
+    highWaterMark: integerOption(
+      'highWaterMark',
+      options.highWaterMark,
+      1,
+      10_000,
+      batchSize * (concurrency + 1),
+    ),
     batchSize,
     concurrency,
     waitTimeSeconds: integerOption('waitTimeSeconds', options.waitTimeSeconds, 0, 20, 20),
@@ -236,7 +284,11 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
         ? undefined
         : integerOption('visibilityTimeout', options.visibilityTimeout, 0, 43_200, 0),
     attributeNames: stringArrayOption('attributeNames', options.attributeNames, ['All']),
-    messageAttributeNames: stringArrayOption('messageAttributeNames', options.messageAttributeNames, ['All']),
+    messageAttributeNames: stringArrayOption(
+      'messageAttributeNames',
+      options.messageAttributeNames,
+      ['All'],
+    ),
     heartbeat: booleanOption('heartbeat', options.heartbeat, true),
     maxHoldSeconds: integerOption('maxHoldSeconds', options.maxHoldSeconds, 1, 43_200, 43_200),
     ackBatchWindowMs: numberOption('ackBatchWindowMs', options.ackBatchWindowMs, 0, 60_000, 20),
@@ -246,7 +298,12 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
         ? undefined
         : numberOption('idleTimeoutMs', options.idleTimeoutMs, 1, 86_400_000, 0),
     retry: normalizeBackoff('retry', options.retry, DEFAULT_RETRY, true),
-    emptyBackoff: normalizeBackoff('emptyBackoff', options.emptyBackoff, DEFAULT_EMPTY_BACKOFF, false),
+    emptyBackoff: normalizeBackoff(
+      'emptyBackoff',
+      options.emptyBackoff,
+      DEFAULT_EMPTY_BACKOFF,
+      false,
+    ),
     signal: signalOption('signal', options.signal),
   };
 }

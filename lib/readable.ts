@@ -43,17 +43,18 @@ export class SqsReadable extends Readable {
   #stopPromise: Promise<void> | undefined;
 
   constructor(options: SqsReadableOptions) {
+    // Everything that can throw runs before super(): a constructor that throws after it would
+    // leave a half-built stream whose _construct still runs.
     const normalized = normalizeReadableOptions(options);
+    const { client, owned } = resolveClient(normalized.client, normalized.clientConfig);
     super({ objectMode: true, highWaterMark: normalized.highWaterMark, signal: normalized.signal });
     this.#options = normalized;
-    const { client, owned } = resolveClient(normalized.client, normalized.clientConfig);
     this.#client = client;
     this.#ownsClient = owned;
     this.#queueUrl = normalized.queueUrl;
     Object.defineProperties(this.stats, {
       buffered: { enumerable: true, get: () => this.readableLength },
       inFlight: { enumerable: true, get: () => this.#receives.size },
-      held: { enumerable: true, get: () => this.#tracker?.held ?? 0 },
     });
   }
 
@@ -70,7 +71,8 @@ export class SqsReadable extends Readable {
   override _construct(callback: (error?: Error | null) => void): void {
     this.#prepare().then(
       () => callback(),
-      (error: unknown) => callback(error as Error),
+      // Destroyed while resolving the queue: the caller is gone, and has nothing to be told.
+      (error: unknown) => callback(this.destroyed ? null : (error as Error)),
     );
   }
 
@@ -235,7 +237,8 @@ export class SqsReadable extends Readable {
             MaxNumberOfMessages: size,
             WaitTimeSeconds: waitSeconds,
             VisibilityTimeout: visibilityTimeout,
-            MessageSystemAttributeNames: attributeNames as ReceiveMessageCommand['input']['MessageSystemAttributeNames'],
+            MessageSystemAttributeNames:
+              attributeNames as ReceiveMessageCommand['input']['MessageSystemAttributeNames'],
             MessageAttributeNames: messageAttributeNames,
           }),
           { abortSignal: signal },

@@ -57,7 +57,9 @@ export function backoffDelay(options: ResolvedRetryOptions, retry: number): numb
     maxDelay: options.maxDelay,
     timeMultiple: options.timeMultiple,
     jitter: options.jitter,
-    numOfAttempts: Number.isFinite(options.numOfAttempts) ? options.numOfAttempts : Number.MAX_SAFE_INTEGER,
+    numOfAttempts: Number.isFinite(options.numOfAttempts)
+      ? options.numOfAttempts
+      : Number.MAX_SAFE_INTEGER,
     delayFirstAttempt: false,
   });
   // The library numbers attempts from 0 and skips the delay before attempt 0.
@@ -140,7 +142,11 @@ export function abortError(signal?: AbortSignal): Error {
 }
 
 export function isAbortError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'AbortError'
+  );
 }
 
 /**

@@ -68,7 +68,9 @@ export function stringOption(name: string, value: unknown): string | undefined {
 export function stringArrayOption(name: string, value: unknown, fallback: string[]): string[] {
   if (value === undefined) return fallback;
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
-    throw new TypeError(`Expected \`${name}\` to be an array of non-empty strings, got ${show(value)}`);
+    throw new TypeError(
+      `Expected \`${name}\` to be an array of non-empty strings, got ${show(value)}`,
+    );
   }
   return [...(value as string[])];
 }

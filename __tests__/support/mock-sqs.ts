@@ -45,17 +45,22 @@ export function deferred<T>(): Deferred<T> {
 
 /** An SQSClient whose every command is mocked; deletes and visibility changes succeed. */
 export function mockedSqs(): { client: SQSClient; mock: AwsClientStub<SQSClient> } {
-  const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const client = new SQSClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
   const mock = mockClient(client);
   mock.on(GetQueueAttributesCommand).resolves({ Attributes: { VisibilityTimeout: '30' } });
   mock.on(DeleteMessageBatchCommand).callsFake((input: { Entries?: { Id?: string }[] }) => ({
     Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id })),
     Failed: [],
   }));
-  mock.on(ChangeMessageVisibilityBatchCommand).callsFake((input: { Entries?: { Id?: string }[] }) => ({
-    Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id })),
-    Failed: [],
-  }));
+  mock
+    .on(ChangeMessageVisibilityBatchCommand)
+    .callsFake((input: { Entries?: { Id?: string }[] }) => ({
+      Successful: (input.Entries ?? []).map((e) => ({ Id: e.Id })),
+      Failed: [],
+    }));
   return { client, mock };
 }
 
@@ -76,4 +81,24 @@ export function receiveSizes(mock: AwsClientStub<SQSClient>): number[] {
 /** Lets pending promise callbacks and immediates run (no timers advanced). */
 export async function settle(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Fake timers that leave Node's own scheduling alone: streams run on nextTick and immediates,
+ * and faking those would freeze them.
+ */
+export function useStreamFakeTimers(): void {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+}
+
+/**
+ * Advances fake time in steps, letting real immediates run between them, so timers that a
+ * stream schedules only after a few event-loop turns (construction, promise chains) still fire.
+ */
+export async function advance(ms: number, step = 50): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    await settle(2);
+    await jest.advanceTimersByTimeAsync(Math.min(step, ms - done));
+  }
+  await settle(2);
 }

@@ -20,7 +20,12 @@ describe('SqsReadable demand', () => {
   it('fills the buffer to highWaterMark with full batches and no further', async () => {
     const { client, mock } = mockedSqs();
     receiveFills(mock);
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, highWaterMark: 20, heartbeat: false });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      highWaterMark: 20,
+      heartbeat: false,
+    });
     source.read(0); // one demand signal, nobody consumes
     await settle();
     expect(receiveSizes(mock)).toEqual([10, 10]);
@@ -32,7 +37,12 @@ describe('SqsReadable demand', () => {
   it('sizes a starving receive to the demand and waits for a full batch otherwise', async () => {
     const { client, mock } = mockedSqs();
     receiveFills(mock);
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, highWaterMark: 15, heartbeat: false });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      highWaterMark: 15,
+      heartbeat: false,
+    });
     source.read(0);
     await settle();
     // 10, then demand is 5 < a full batch while 10 are buffered: decline.
@@ -50,7 +60,12 @@ describe('SqsReadable demand', () => {
   it('notices reads after it declined, instead of stalling with a half-empty buffer', async () => {
     const { client, mock } = mockedSqs();
     receiveFills(mock);
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, highWaterMark: 12, heartbeat: false });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      highWaterMark: 12,
+      heartbeat: false,
+    });
     const seen: string[] = [];
     source.read(0);
     await settle();

@@ -4,20 +4,20 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { once } from 'node:events';
-import {
-  AccessDeniedError,
-  QueueDoesNotExistError,
-  SqsStreamError,
-} from '../../lib/errors.js';
+import { AccessDeniedError, QueueDoesNotExistError, SqsStreamError } from '../../lib/errors.js';
 import { SqsReadable } from '../../lib/readable.js';
-import { QUEUE_URL, fakeMessages, mockedSqs } from '../support/mock-sqs.js';
+import {
+  QUEUE_URL,
+  fakeMessages,
+  mockedSqs,
+  useStreamFakeTimers,
+  advance,
+} from '../support/mock-sqs.js';
 
 // Invariant 5: transient errors are retried with backoff and reported, never ending the stream;
 // permanent ones destroy it with a typed error naming the queue and the operation.
 
-const FAKE = { doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] } as const;
-
-beforeEach(() => jest.useFakeTimers(FAKE));
+beforeEach(() => useStreamFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 function sdkError(name: string, status: number, extra: object = {}): Error {
@@ -51,13 +51,15 @@ describe('SqsReadable errors', () => {
       retry: { jitter: 'none' },
     });
     const retries: [unknown, number, number][] = [];
-    source.on('retry', (e: unknown, attempt: number, delay: number) => retries.push([e, attempt, delay]));
+    source.on('retry', (e: unknown, attempt: number, delay: number) =>
+      retries.push([e, attempt, delay]),
+    );
     const errors: unknown[] = [];
     source.on('error', (e) => errors.push(e));
     const got: unknown[] = [];
     source.on('data', (m) => got.push(m));
-    await jest.advanceTimersByTimeAsync(100 + 200 + 400);
-    await once(source, 'end');
+    await advance(100 + 200 + 400);
+    expect(source.readableEnded).toBe(true);
     expect(retries.map(([e, attempt, delay]) => [e, attempt, delay])).toEqual([
       [error, 1, 100],
       [error, 2, 200],
@@ -80,7 +82,7 @@ describe('SqsReadable errors', () => {
     });
     source.resume();
     const failed = once(source, 'error');
-    await jest.advanceTimersByTimeAsync(1_000);
+    await advance(1_000);
     const [error] = (await failed) as [SqsStreamError];
     expect(error).toBeInstanceOf(SqsStreamError);
     expect(error.operation).toBe('ReceiveMessage');

@@ -7,9 +7,14 @@ import {
 import { once } from 'node:events';
 import { SqsReadable } from '../../lib/readable.js';
 import type { SqsMessage } from '../../lib/message.js';
-import { QUEUE_URL, fakeMessages, mockedSqs, receiveFills, settle } from '../support/mock-sqs.js';
-
-const FAKE = { doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] } as const;
+import {
+  QUEUE_URL,
+  fakeMessages,
+  mockedSqs,
+  receiveFills,
+  settle,
+  useStreamFakeTimers,
+} from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
@@ -17,17 +22,24 @@ describe('SqsReadable lifecycle', () => {
   it('ends after maxMessages, never asking for more than remain', async () => {
     const { client, mock } = mockedSqs();
     receiveFills(mock);
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, maxMessages: 25 });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      maxMessages: 25,
+    });
     const got: SqsMessage[] = [];
     for await (const message of source) got.push(message);
     expect(got).toHaveLength(25);
-    const sizes = mock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages);
+    const sizes = mock
+      .commandCalls(ReceiveMessageCommand)
+      .map((c) => c.args[0].input.MaxNumberOfMessages);
     expect(sizes.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(25);
     expect(source.stats.received).toBe(25);
   });
 
   it('ends once the queue has been empty for idleTimeoutMs, clamping the long poll to it', async () => {
-    jest.useFakeTimers(FAKE);
+    useStreamFakeTimers();
     const { client, mock } = mockedSqs();
     let calls = 0;
     mock.on(ReceiveMessageCommand).callsFake((input: ReceiveMessageCommandInput) => {
@@ -35,14 +47,21 @@ describe('SqsReadable lifecycle', () => {
       if (calls === 1) return Promise.resolve({ Messages: fakeMessages(3) });
       return new Promise((r) => setTimeout(() => r({}), (input.WaitTimeSeconds ?? 0) * 1000));
     });
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, idleTimeoutMs: 5_000 });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      idleTimeoutMs: 5_000,
+    });
     const got: unknown[] = [];
     source.on('data', (m) => got.push(m));
     const ended = once(source, 'end');
     await jest.advanceTimersByTimeAsync(5_000);
     await ended;
     expect(got).toHaveLength(3);
-    const waits = mock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.WaitTimeSeconds);
+    const waits = mock
+      .commandCalls(ReceiveMessageCommand)
+      .map((c) => c.args[0].input.WaitTimeSeconds);
     expect(waits).toEqual([5, 5]);
   });
 
@@ -50,8 +69,12 @@ describe('SqsReadable lifecycle', () => {
     const { client } = mockedSqs();
     let receives = 0;
     let aborted = 0;
-    jest.spyOn(client, 'send').mockImplementation(((command: unknown, options?: { abortSignal?: AbortSignal }) => {
-      if (!(command instanceof ReceiveMessageCommand)) return Promise.resolve({ Successful: [], Failed: [] });
+    jest.spyOn(client, 'send').mockImplementation(((
+      command: unknown,
+      options?: { abortSignal?: AbortSignal },
+    ) => {
+      if (!(command instanceof ReceiveMessageCommand))
+        return Promise.resolve({ Successful: [], Failed: [] });
       receives++;
       if (receives === 1) return Promise.resolve({ Messages: fakeMessages(5) });
       return new Promise((_resolve, reject) => {
@@ -61,7 +84,12 @@ describe('SqsReadable lifecycle', () => {
         });
       });
     }) as never);
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, highWaterMark: 20 });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      highWaterMark: 20,
+    });
     source.read(0);
     await settle();
     expect(source.readableLength).toBe(5);
@@ -79,7 +107,10 @@ describe('SqsReadable lifecycle', () => {
   it('passes an abort signal to every request and aborts it on destroy', async () => {
     const { client } = mockedSqs();
     const signals: AbortSignal[] = [];
-    const send = jest.spyOn(client, 'send').mockImplementation(((command: unknown, options?: { abortSignal?: AbortSignal }) => {
+    const send = jest.spyOn(client, 'send').mockImplementation(((
+      command: unknown,
+      options?: { abortSignal?: AbortSignal },
+    ) => {
       if (options?.abortSignal) signals.push(options.abortSignal);
       if (command instanceof ReceiveMessageCommand) {
         return new Promise((_resolve, reject) => {
@@ -104,7 +135,12 @@ describe('SqsReadable lifecycle', () => {
     const { client, mock } = mockedSqs();
     receiveFills(mock);
     const controller = new AbortController();
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, signal: controller.signal });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      signal: controller.signal,
+    });
     source.read(0);
     await settle();
     controller.abort();
@@ -151,7 +187,11 @@ describe('SqsReadable lifecycle', () => {
     expect(destroyPassed).not.toHaveBeenCalled();
 
     const destroyOwn = jest.spyOn(SQSClient.prototype, 'destroy');
-    const own = new SqsReadable({ queueUrl: QUEUE_URL, heartbeat: false, clientConfig: { region: 'eu-west-1' } });
+    const own = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      heartbeat: false,
+      clientConfig: { region: 'eu-west-1' },
+    });
     own.destroy();
     await once(own, 'close');
     expect(destroyOwn).toHaveBeenCalledTimes(1);

@@ -1,18 +1,18 @@
 import { ReceiveMessageCommand, type ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
 import { SqsReadable } from '../../lib/readable.js';
-import { QUEUE_URL, fakeMessages, mockedSqs } from '../support/mock-sqs.js';
+import { QUEUE_URL, fakeMessages, mockedSqs, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 // Invariants 3 and 4: the loop never stalls on an empty receive, long polling keeps an idle
 // queue to about 3 receives a minute, and short polling backs off exponentially.
 
-const FAKE = { doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] } as const;
-
-beforeEach(() => jest.useFakeTimers(FAKE));
+beforeEach(() => useStreamFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 /** A long poll that waits its full time when there is nothing, as SQS does. */
 function longPollEmpty(input: ReceiveMessageCommandInput): Promise<object> {
-  return new Promise((resolve) => setTimeout(() => resolve({}), (input.WaitTimeSeconds ?? 0) * 1000));
+  return new Promise((resolve) =>
+    setTimeout(() => resolve({}), (input.WaitTimeSeconds ?? 0) * 1000),
+  );
 }
 
 describe('SqsReadable polling', () => {
@@ -39,7 +39,12 @@ describe('SqsReadable polling', () => {
       if (polls <= 3) return longPollEmpty(input);
       return Promise.resolve({ Messages: fakeMessages(2) });
     });
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, maxMessages: 2 });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      maxMessages: 2,
+    });
     const got: string[] = [];
     source.on('data', (m: { messageId: string }) => got.push(m.messageId));
     const ended = new Promise((resolve) => source.once('end', resolve));
@@ -107,7 +112,12 @@ describe('SqsReadable polling', () => {
   it('full jitter never waits longer than the exponential value', async () => {
     const { client, mock } = mockedSqs();
     mock.on(ReceiveMessageCommand).resolves({});
-    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false, waitTimeSeconds: 0 });
+    const source = new SqsReadable({
+      queueUrl: QUEUE_URL,
+      client,
+      heartbeat: false,
+      waitTimeSeconds: 0,
+    });
     source.resume();
     await jest.advanceTimersByTimeAsync(0);
     // Without jitter 6 receives fit in 6.2 s; with jitter at least as many do.

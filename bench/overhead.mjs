@@ -1,0 +1,124 @@
+// The stream layer's own cost: an instant in-memory stub client (no HTTP, no SDK serialisation),
+// so what is measured is SqsReadable -> SqsAckWritable and nothing else, on one core.
+//
+//   node bench/overhead.mjs streams 1000000     SqsReadable -> SqsAckWritable (stream.pipeline)
+//   node bench/overhead.mjs loop 1000000        the same stub driven by a bare receive/delete loop
+//
+// Prints one JSON line: { mode, messages, elapsedMs, msgsPerSec, cpuMs, requests }.
+// Add `--cpu-prof` before the script name to see where the time goes.
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { BODY } from './common.mjs';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-stub';
+
+/**
+ * An object with `send()`, like SQSClient's: ReceiveMessage resolves at once with as many
+ * messages as asked for (fresh ids and handles, the system attributes `All` would bring),
+ * DeleteMessageBatch and ChangeMessageVisibilityBatch with every entry Successful.
+ */
+function createStubClient() {
+  let sequence = 0;
+  const requests = {};
+  const sentTimestamp = String(Date.now());
+  const send = (command) => {
+    const action = command.constructor.name.replace(/Command$/, '');
+    requests[action] = (requests[action] ?? 0) + 1;
+    const input = command.input;
+    switch (action) {
+      case 'ReceiveMessage': {
+        const count = input.MaxNumberOfMessages ?? 1;
+        const Messages = new Array(count);
+        for (let i = 0; i < count; i++) {
+          const id = `m-${++sequence}`;
+          Messages[i] = {
+            MessageId: id,
+            ReceiptHandle: `rh-${id}`,
+            MD5OfBody: 'd41d8cd98f00b204e9800998ecf8427e',
+            Body: BODY,
+            Attributes: {
+              SenderId: 'AIDASTUB',
+              SentTimestamp: sentTimestamp,
+              ApproximateReceiveCount: '1',
+              ApproximateFirstReceiveTimestamp: sentTimestamp,
+            },
+          };
+        }
+        return Promise.resolve({ Messages });
+      }
+      case 'DeleteMessageBatch':
+      case 'ChangeMessageVisibilityBatch':
+        return Promise.resolve({ Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] });
+      case 'GetQueueAttributes':
+        return Promise.resolve({ Attributes: { VisibilityTimeout: '30' } });
+      case 'GetQueueUrl':
+        return Promise.resolve({ QueueUrl: QUEUE_URL });
+      default:
+        return Promise.reject(new Error(`stub client: ${action} not supported`));
+    }
+  };
+  return { send, destroy() {}, config: {}, requests };
+}
+
+async function runStreams(messages) {
+  const { SqsReadable, SqsAckWritable } = await import('sqs-streams');
+  const client = createStubClient();
+  // Defaults, as a user gets them (heartbeat on); the queue's visibility comes from the stub.
+  const source = new SqsReadable({ queueUrl: QUEUE_URL, client, maxMessages: messages });
+  await pipeline(source, new SqsAckWritable());
+  if (source.stats.acked !== messages) {
+    throw new Error(`acked ${source.stats.acked} of ${messages}`);
+  }
+  return client.requests;
+}
+
+async function runLoop(messages) {
+  const client = createStubClient();
+  let done = 0;
+  while (done < messages) {
+    const out = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: QUEUE_URL,
+        MaxNumberOfMessages: Math.min(10, messages - done),
+        WaitTimeSeconds: 20,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const batch = out.Messages ?? [];
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: QUEUE_URL,
+        Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    done += batch.length;
+  }
+  return client.requests;
+}
+
+const [mode = 'streams', count = '200000'] = process.argv.slice(2);
+const messages = Number(count);
+const run = mode === 'loop' ? runLoop : runStreams;
+// Warm up (JIT, module loading) on a tenth of the work, then measure.
+await run(Math.max(10, Math.round(messages / 10)));
+const cpuAtStart = process.cpuUsage();
+const t0 = performance.now();
+const requests = await run(messages);
+const elapsedMs = performance.now() - t0;
+const cpu = process.cpuUsage(cpuAtStart);
+process.stdout.write(
+  `${JSON.stringify({
+    mode,
+    messages,
+    elapsedMs,
+    msgsPerSec: (messages / elapsedMs) * 1000,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    requests,
+  })}\n`,
+);

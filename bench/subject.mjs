@@ -1,0 +1,327 @@
+// One benchmark subject in a process of its own, so CPU time and RSS are its own.
+//
+//   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
+//
+// Config: { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode }
+//   subject:  'sqs-streams' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
+//   mode:     'throughput' (report 'done' once `messages` deletes are confirmed) | 'idle'
+//
+// Protocol: child -> { type: 'ready' }; parent -> { type: 'start' }; child -> { type: 'done', ... }
+// (throughput); parent -> { type: 'stop' }; child -> { type: 'stopped', ... } and exits.
+//
+// Every subject gets the same SDK client setup, and the same meter: a middleware on the client
+// counts the messages each ReceiveMessage returned and each delete SQS confirmed, whatever the
+// library does with them, and the processing stage counts what it started and finished.
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createClient } from './common.mjs';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const { subject, concurrency, delayMs, messages: target, queueUrl, endpoint, mode } = config;
+
+const meter = {
+  received: 0,
+  started: 0,
+  processed: 0,
+  deleted: 0,
+  duplicates: 0,
+  /** Most messages received and not yet processed (waiting or being processed), at any time. */
+  peakHeld: 0,
+  /** Most messages received and not yet handed to the processing stage, at any time. */
+  peakWaiting: 0,
+  /** sqs-streams only: most messages in SqsReadable's own buffer (received, not yet read). */
+  peakBuffered: 0,
+  highWaterMark: undefined,
+  receivesEmpty: 0,
+  receiveRequests: 0,
+};
+const seen = new Set();
+let startedAt = 0;
+let cpuAtStart;
+let doneSent = false;
+
+function send(message, callback) {
+  if (process.send) process.send(message, callback);
+  else callback?.();
+}
+
+function onReceived(count) {
+  meter.receiveRequests++;
+  if (count === 0) meter.receivesEmpty++;
+  meter.received += count;
+  meter.peakHeld = Math.max(meter.peakHeld, meter.received - meter.processed);
+  meter.peakWaiting = Math.max(meter.peakWaiting, meter.received - meter.started);
+}
+
+function onDeleted(count) {
+  meter.deleted += count;
+  if (mode === 'throughput' && !doneSent && meter.deleted >= target) {
+    doneSent = true;
+    const elapsedMs = performance.now() - startedAt;
+    const cpu = process.cpuUsage(cpuAtStart);
+    send({
+      type: 'done',
+      elapsedMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      meter: { ...meter },
+      extra: extraStats(),
+    });
+  }
+}
+
+/** Counts what each request did, at the SDK's outermost step (once per call, retries inside). */
+function instrument(client) {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      switch (context.commandName) {
+        case 'ReceiveMessageCommand':
+          onReceived(result.output.Messages?.length ?? 0);
+          break;
+        case 'DeleteMessageBatchCommand':
+          onDeleted(result.output.Successful?.length ?? 0);
+          break;
+        case 'DeleteMessageCommand':
+          onDeleted(1);
+          break;
+        default:
+          break;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'benchMeter' },
+  );
+  return client;
+}
+
+/** The processing stage, the same for every subject: an async per-message delay. */
+const work = delayMs > 0 ? () => sleep(delayMs) : () => Promise.resolve();
+
+async function handle(messageId) {
+  meter.started++;
+  await work();
+  if (seen.has(messageId)) meter.duplicates++;
+  else seen.add(messageId);
+  meter.processed++;
+}
+
+let extraStats = () => undefined;
+
+/** Each subject: start() begins consuming; the returned stop() ends it cleanly. */
+const subjects = {
+  /** SqsReadable -> a concurrent processing stage -> SqsAckWritable, with stream.pipeline. */
+  async 'sqs-streams'() {
+    const { SqsReadable, SqsAckWritable } = await import(process.env.BENCH_PKG ?? 'sqs-streams');
+    const client = instrument(createClient(endpoint));
+    const source = new SqsReadable({ queueUrl, client, concurrency, ...(process.env.BENCH_ACK_WINDOW ? { ackBatchWindowMs: Number(process.env.BENCH_ACK_WINDOW) } : {}) });
+    meter.highWaterMark = source.readableHighWaterMark;
+    // Exact peak of the readable's buffer: sampled right after every push.
+    const push = source.push.bind(source);
+    source.push = (chunk) => {
+      const more = push(chunk);
+      if (source.readableLength > meter.peakBuffered) meter.peakBuffered = source.readableLength;
+      return more;
+    };
+    extraStats = () => ({ ...source.stats });
+    // Node's own concurrent map: up to a full batch per receive slot processed at once, which is
+    // what the raw loop does (10 messages per in-flight receive).
+    const processing = source.map(
+      async (message) => {
+        await handle(message.messageId);
+        return message;
+      },
+      { concurrency: 10 * concurrency },
+    );
+    let sink = new SqsAckWritable();
+    if (process.env.BENCH_EAGER_ACK) {
+      const { Writable } = await import('node:stream');
+      const acks = new WeakMap();
+      sink = new (class extends Writable {
+        write(chunk, enc, cb) {
+          acks.set(chunk, chunk.ack());
+          return super.write(chunk, enc, cb);
+        }
+        _write(chunk, _e, cb) {
+          acks.get(chunk).then(() => cb(), cb);
+        }
+        _writev(chunks, cb) {
+          Promise.all(chunks.map((c) => acks.get(c.chunk))).then(() => cb(), cb);
+        }
+      })({ objectMode: true, highWaterMark: 32 });
+    }
+    const done = pipeline(processing, sink);
+    return async () => {
+      await source.stop();
+      await done;
+    };
+  },
+
+  /**
+   * The raw-SDK ceiling: `concurrency` bare loops of ReceiveMessage(10, long poll) -> process
+   * the batch -> DeleteMessageBatch, the delete not holding up the next receive.
+   */
+  async raw() {
+    const client = instrument(createClient(endpoint));
+    const abort = new AbortController();
+    const deletes = new Set();
+    let running = true;
+    const worker = async () => {
+      while (running) {
+        let out;
+        try {
+          out = await client.send(
+            // The request sqs-streams makes by default, so the two do the same work.
+            new ReceiveMessageCommand({
+              QueueUrl: queueUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: 20,
+              MessageSystemAttributeNames: ['All'],
+              MessageAttributeNames: ['All'],
+            }),
+            { abortSignal: abort.signal },
+          );
+        } catch (error) {
+          if (!running) return;
+          throw error;
+        }
+        const batch = out.Messages ?? [];
+        if (batch.length === 0) continue;
+        await Promise.all(batch.map((m) => handle(m.MessageId)));
+        const entries = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
+        const deleting = client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        deletes.add(deleting);
+        void deleting.finally(() => deletes.delete(deleting));
+      }
+    };
+    const workers = Array.from({ length: concurrency }, worker);
+    return async () => {
+      running = false;
+      abort.abort();
+      await Promise.allSettled(workers);
+      await Promise.allSettled(deletes);
+    };
+  },
+
+  /** sqs-consumer's handleMessage (batchSize 10): one DeleteMessage per message. */
+  async 'sqs-consumer'() {
+    return startConsumers((message) => handle(message.MessageId).then(() => message), false);
+  },
+
+  /** sqs-consumer's handleMessageBatch (batchSize 10): one DeleteMessageBatch per receive. */
+  async 'sqs-consumer-batch'() {
+    return startConsumers(async (batch) => {
+      await Promise.all(batch.map((m) => handle(m.MessageId)));
+      return batch;
+    }, true);
+  },
+
+  /** squiss-ts 5 with its defaults (maxInFlight 100, deletes batched by 10 or after 2 s). */
+  async squiss() {
+    const { Squiss } = await import('squiss-ts');
+    // squiss calls the aggregated client's methods (`sqs.receiveMessage(...)`).
+    const client = instrument(createClient(endpoint, { aggregated: true }));
+    const instances = Array.from({ length: concurrency }, () => {
+      const squiss = new Squiss({ SQS: client, queueUrl, receiveBatchSize: 10 });
+      squiss.on('message', (message) => {
+        void handle(message.raw.MessageId).then(() => message.del());
+      });
+      squiss.on('error', (error) => console.error('squiss error', error));
+      return squiss;
+    });
+    await Promise.all(instances.map((s) => s.start()));
+    return async () => {
+      await Promise.all(instances.map((s) => s.stop(false, 10_000)));
+    };
+  },
+
+  /**
+   * The naive loop, as the project's seed wrote it: short polling, a fixed 200 ms sleep after an
+   * empty receive, one receive in flight, the batch processed, then one DeleteMessageBatch.
+   */
+  async naive() {
+    const client = instrument(createClient(endpoint));
+    let running = true;
+    const loop = async () => {
+      while (running) {
+        const out = await client.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        const batch = out.Messages ?? [];
+        if (batch.length === 0) {
+          await sleep(200);
+          continue;
+        }
+        await Promise.all(batch.map((m) => handle(m.MessageId)));
+        await client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    };
+    const running$ = loop();
+    return async () => {
+      running = false;
+      await running$;
+    };
+  },
+};
+
+/** `concurrency` sqs-consumer instances: it has one receive in flight per consumer. */
+async function startConsumers(handler, batch) {
+  const { Consumer } = await import('sqs-consumer');
+  const client = instrument(createClient(endpoint));
+  const consumers = Array.from({ length: concurrency }, () => {
+    const consumer = Consumer.create({
+      queueUrl,
+      sqs: client,
+      batchSize: 10,
+      ...(batch ? { handleMessageBatch: handler } : { handleMessage: handler }),
+    });
+    consumer.on('error', (error) => console.error('sqs-consumer error', error.message));
+    consumer.on('processing_error', (error) => console.error('sqs-consumer processing_error', error.message));
+    return consumer;
+  });
+  for (const consumer of consumers) consumer.start();
+  return async () => {
+    await Promise.all(
+      consumers.map(
+        (consumer) =>
+          new Promise((resolve) => {
+            consumer.once('stopped', resolve);
+            consumer.stop({ abort: true });
+          }),
+      ),
+    );
+  };
+}
+
+const start = subjects[subject];
+if (start === undefined) throw new Error(`Unknown subject ${subject}`);
+// Load the subject's modules before the clock starts.
+if (subject === 'sqs-streams') await import(process.env.BENCH_PKG ?? 'sqs-streams');
+if (subject.startsWith('sqs-consumer')) await import('sqs-consumer');
+if (subject === 'squiss') await import('squiss-ts');
+
+let stop;
+process.on('message', async (message) => {
+  if (message.type === 'start') {
+    startedAt = performance.now();
+    cpuAtStart = process.cpuUsage();
+    stop = await start();
+  } else if (message.type === 'stop') {
+    const timer = setTimeout(() => {
+      console.error(`${subject}: stop() did not finish within 15 s`);
+      process.exit(3);
+    }, 15_000);
+    await stop?.();
+    clearTimeout(timer);
+    send({ type: 'stopped', meter: { ...meter }, extra: extraStats() }, () => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

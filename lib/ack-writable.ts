@@ -1,0 +1,173 @@
+import { Writable } from 'node:stream';
+import { MAX_BATCH_ENTRIES } from './acknowledger.js';
+import { SqsMessage } from './message.js';
+import { trackerOf, type MessageTracker } from './tracker.js';
+import { integerOption } from './validate.js';
+
+export interface SqsAckWritableOptions {
+  /**
+   * Messages buffered (written, delete not yet confirmed) before `write()` returns `false`.
+   * While one round of deletes is in flight, the next round gathers here; at least two batches'
+   * worth lets it fill whole DeleteMessageBatch requests instead of trickling.
+   * @default 32
+   */
+  highWaterMark?: number;
+}
+
+/**
+ * Three full batches and change: while up to 32 messages' deletes are in flight, as many more
+ * can gather for the next round, so a fast pipeline keeps several full batches going and a
+ * burst is never split into single deletes.
+ */
+export const DEFAULT_ACK_HIGH_WATER_MARK = 32;
+
+type WriteCallback = (error: Error | null | undefined) => void;
+
+/** What was written, by type only: the content may be a message body, which never goes in an error. */
+function describeChunk(chunk: unknown): string {
+  if (chunk === null) return 'null';
+  if (chunk === undefined) return 'undefined';
+  if (Array.isArray(chunk)) return 'an array';
+  if (typeof chunk === 'object') {
+    const name = (chunk as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object'
+      ? `an instance of ${name}`
+      : 'a plain object';
+  }
+  return `a ${typeof chunk}`;
+}
+
+/**
+ * An object-mode Writable that acks (deletes) each {@link SqsMessage} written to it. A write's
+ * callback fires once SQS confirmed that delete, so a slow delete path slows the pipeline
+ * instead of piling up. Deletes go out in DeleteMessageBatch requests of up to 10: a burst of
+ * writes reaches `_writev` together, and a first write waits one tick for company.
+ *
+ * Each message is acked through its own stream's tracker, so this works after the source stream
+ * has ended. A message already settled (acked, nacked or released) is not settled again: its
+ * write completes with that earlier settle. A failed delete fails the write (and the stream) with
+ * the `SqsStreamError` naming the message; a chunk that is not an `SqsMessage` fails it with a
+ * `TypeError`.
+ *
+ * ```ts
+ * await pipeline(new SqsReadable({ queueUrl }), handle, new SqsAckWritable());
+ * ```
+ */
+export class SqsAckWritable extends Writable {
+  /** Rounds of acks this stream started that have not all settled yet, with their trackers. */
+  readonly #inFlight = new Map<Promise<unknown>, Set<MessageTracker>>();
+  #corkedForCompany = false;
+
+  constructor(options: SqsAckWritableOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Expected \`options\` to be an object, got ${describeChunk(options)}`);
+    }
+    const highWaterMark = integerOption(
+      'highWaterMark',
+      options.highWaterMark,
+      1,
+      Infinity,
+      DEFAULT_ACK_HIGH_WATER_MARK,
+    );
+    super({ objectMode: true, highWaterMark });
+  }
+
+  /**
+   * A first write into an empty, idle stream waits one tick, so a synchronous burst reaches
+   * `_writev` together instead of sending its first message alone (the cork pattern from
+   * Node's documentation).
+   */
+  override write(chunk: unknown, callback?: WriteCallback): boolean;
+  override write(chunk: unknown, encoding: BufferEncoding, callback?: WriteCallback): boolean;
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    if (
+      !this.#corkedForCompany &&
+      this.writableLength === 0 &&
+      this.writableCorked === 0 &&
+      !this.writableEnded &&
+      !this.destroyed
+    ) {
+      this.#corkedForCompany = true;
+      this.cork();
+      process.nextTick(() => {
+        this.#corkedForCompany = false;
+        this.uncork();
+      });
+    }
+    return super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {
+    this.#ackAll([chunk], callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: unknown }>, callback: WriteCallback): void {
+    this.#ackAll(
+      chunks.map((entry) => entry.chunk),
+      callback,
+    );
+  }
+
+  /**
+   * Node calls this once every write's callback has fired, so every delete is normally confirmed
+   * already; anything still waiting is sent now, not after the window.
+   */
+  override _final(callback: (error?: Error | null) => void): void {
+    for (const trackers of this.#inFlight.values()) {
+      for (const tracker of trackers) tracker.sendPending();
+    }
+    void Promise.allSettled([...this.#inFlight.keys()]).then(() => callback());
+  }
+
+  /** Deletes already asked for complete on their own: they belong to the messages' trackers. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    callback(error);
+  }
+
+  #ackAll(chunks: unknown[], callback: WriteCallback): void {
+    const acks: Array<Promise<void>> = [];
+    const trackers = new Set<MessageTracker>();
+    let wrong: unknown;
+    let sawWrong = false;
+    for (const chunk of chunks) {
+      if (!(chunk instanceof SqsMessage)) {
+        if (!sawWrong) wrong = chunk;
+        sawWrong = true;
+        continue;
+      }
+      const ack = chunk.ack();
+      acks.push(ack);
+      const tracker = trackerOf(chunk);
+      if (tracker !== undefined) trackers.add(tracker);
+    }
+    // A round with a full batch or more is everything that gathered while the last round was in
+    // flight: send its remainder now instead of waiting for the window. A smaller round waits
+    // for the window, where more acks may join it.
+    if (acks.length >= MAX_BATCH_ENTRIES) {
+      for (const tracker of trackers) tracker.sendPending();
+    }
+    const settled = Promise.allSettled(acks).then((results) => {
+      this.#inFlight.delete(settled);
+      return results;
+    });
+    this.#inFlight.set(settled, trackers);
+    if (sawWrong) {
+      // The valid messages of this round are still acked: they were written to be.
+      callback(
+        new TypeError(
+          `SqsAckWritable expects SqsMessage objects (as read from SqsReadable), got ${describeChunk(wrong)}. ` +
+            'Write the message itself, not its body or a copy of it.',
+        ),
+      );
+      return;
+    }
+    void settled.then((results) => {
+      const failed = results.find((result) => result.status === 'rejected');
+      callback(failed === undefined ? null : (failed.reason as Error));
+    });
+  }
+}

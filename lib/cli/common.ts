@@ -1,0 +1,241 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+
+/** A failure the CLI reports and exits on. `exitCode` 2 is a usage error, 1 everything else. */
+export class CliError extends Error {
+  override name = 'CliError';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The flags every command that talks to SQS takes. */
+export interface ConnectionFlags {
+  endpoint?: string;
+  region?: string;
+  retries?: number;
+}
+
+/** Flags of the commands that receive. */
+export interface ReceiveFlags extends ConnectionFlags {
+  concurrency?: number;
+  wait?: number;
+  visibilityTimeout?: number;
+  max?: number;
+  idleTimeout?: number;
+}
+
+function integer(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const trimmed = value.trim();
+    const parsed = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+      throw new InvalidArgumentError(`${name} must be an integer ${range}.`);
+    }
+    return parsed;
+  };
+}
+
+/** Parses a non-negative or positive integer flag value; a bad one is a usage error. */
+export const parseInteger = integer;
+
+function parseEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(
+      'the endpoint must be a URL such as http://localhost:4566 (LocalStack) or https://sqs.eu-west-1.amazonaws.com.',
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidArgumentError('the endpoint must be an http:// or https:// URL.');
+  }
+  return value;
+}
+
+/** `--endpoint`, `--region`, `--retries`. */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--endpoint <url>',
+        'SQS endpoint (LocalStack, an emulator, a VPC endpoint); default: AWS for the region',
+      ).argParser(parseEndpoint),
+    )
+    .addOption(
+      new Option(
+        '--region <region>',
+        'AWS region; default: the SDK chain (AWS_REGION, profile), else us-east-1',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--retries <n>',
+        'retries of a transient error (throttling, 5xx, network) per request before giving up',
+      )
+        .argParser(integer('--retries', 0, 1_000_000))
+        .default(10),
+    );
+}
+
+/** `--concurrency`, `--wait`, `--visibility-timeout`, `--max`, `--idle-timeout`. */
+export function addReceiveOptions(command: Command, defaultIdleMs?: number): Command {
+  const idle = new Option(
+    '--idle-timeout <ms>',
+    defaultIdleMs === undefined
+      ? 'end once the queue has been empty this long, in ms (0: never; default: never)'
+      : 'end once the queue has been empty this long, in ms (0: never)',
+  ).argParser(integer('--idle-timeout', 0, 86_400_000));
+  if (defaultIdleMs !== undefined) idle.default(defaultIdleMs);
+  return command
+    .addOption(
+      new Option('--max <n>', 'end after receiving this many messages').argParser(
+        integer('--max', 1, Number.MAX_SAFE_INTEGER),
+      ),
+    )
+    .addOption(idle)
+    .addOption(
+      new Option('--wait <seconds>', 'long-poll wait of each receive, 0-20')
+        .argParser(integer('--wait', 0, 20))
+        .default(20),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'ReceiveMessage requests in flight at once, 1-100')
+        .argParser(integer('--concurrency', 1, 100))
+        .default(1),
+    )
+    .addOption(
+      new Option(
+        '--visibility-timeout <seconds>',
+        "visibility timeout of received messages, 0-43200; default: the queue's",
+      ).argParser(integer('--visibility-timeout', 0, 43_200)),
+    );
+}
+
+/** A queue argument: a URL (`https://...`) or a queue name. */
+export interface QueueRef {
+  queueUrl?: string;
+  queueName?: string;
+}
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+
+export function queueRef(value: string, what = 'queue'): QueueRef {
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new CliError(
+        `The ${what} \`${value}\` is not a valid URL; give a queue URL or a queue name.`,
+        2,
+      );
+    }
+    return { queueUrl: value };
+  }
+  if (!QUEUE_NAME.test(value)) {
+    throw new CliError(
+      `The ${what} \`${value}\` is neither a queue URL (https://...) nor a queue name (up to 80 letters, digits, - and _, FIFO names ending in .fifo).`,
+      2,
+    );
+  }
+  return { queueName: value };
+}
+
+export function describeRef(ref: QueueRef): string {
+  return ref.queueUrl ?? ref.queueName ?? '(no queue)';
+}
+
+/**
+ * Whether the environment names credentials. With `--endpoint` and none of these, the CLI signs
+ * with LocalStack's conventional `test`/`test` instead of walking the SDK's whole chain (whose
+ * instance-metadata step stalls for seconds off EC2).
+ */
+function credentialsConfigured(): boolean {
+  const env = process.env;
+  if (
+    env.AWS_ACCESS_KEY_ID ||
+    env.AWS_PROFILE ||
+    env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ||
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI
+  ) {
+    return true;
+  }
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), '.aws', 'credentials'),
+    env.AWS_CONFIG_FILE ?? join(homedir(), '.aws', 'config'),
+  ];
+  return files.some((file) => existsSync(file));
+}
+
+/**
+ * The client for a command: `--endpoint` and `--region` when given, else the SDK's default
+ * chains, with `us-east-1` when no region is configured anywhere. `testCredentials`: sign with
+ * `test`/`test` whatever the environment says (the embedded emulator).
+ */
+export function createCliClient(flags: ConnectionFlags, testCredentials = false): SQSClient {
+  const config: SQSClientConfig = {};
+  if (flags.endpoint !== undefined) config.endpoint = flags.endpoint;
+  if (flags.region !== undefined) config.region = flags.region;
+  if (testCredentials || (flags.endpoint !== undefined && !credentialsConfigured())) {
+    config.credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  }
+  if (flags.region === undefined) {
+    // The SDK's region chain (AWS_REGION, the profile, instance metadata), read through a
+    // throwaway client, with a fallback. It must be the region given to the constructor:
+    // the SDK keeps the one it was built with (endpoint and FIPS resolution call it).
+    const probe = new SQSClient({});
+    const chain = probe.config.region;
+    probe.destroy();
+    config.region = async () => {
+      try {
+        return await chain();
+      } catch {
+        return 'us-east-1';
+      }
+    };
+  }
+  return new SQSClient(config);
+}
+
+/** The stream option for `--retries`: attempts in all, the first included. */
+export function retryOption(flags: ConnectionFlags): { numOfAttempts: number } {
+  return { numOfAttempts: (flags.retries ?? 10) + 1 };
+}
+
+/** SqsReadable options from the receive flags. */
+export function readableOptions(
+  ref: QueueRef,
+  flags: ReceiveFlags,
+): {
+  queueUrl?: string;
+  queueName?: string;
+  concurrency: number;
+  waitTimeSeconds: number;
+  visibilityTimeout?: number;
+  maxMessages?: number;
+  idleTimeoutMs?: number;
+  retry: { numOfAttempts: number };
+} {
+  return {
+    ...ref,
+    concurrency: flags.concurrency ?? 1,
+    waitTimeSeconds: flags.wait ?? 20,
+    ...(flags.visibilityTimeout === undefined
+      ? {}
+      : { visibilityTimeout: flags.visibilityTimeout }),
+    ...(flags.max === undefined ? {} : { maxMessages: flags.max }),
+    ...(flags.idleTimeout === undefined || flags.idleTimeout === 0
+      ? {}
+      : { idleTimeoutMs: flags.idleTimeout }),
+    retry: retryOption(flags),
+  };
+}

@@ -1,0 +1,221 @@
+import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { SqsReadable, type SqsMessage } from '../index.js';
+import {
+  CliError,
+  createCliClient,
+  queueRef,
+  readableOptions,
+  type ReceiveFlags,
+} from './common.js';
+import { Progress, fixed, retryReporter, writeFlushed } from './output.js';
+import { onStopSignals } from './signals.js';
+
+export interface ReceiveCommandFlags extends ReceiveFlags {
+  delete?: boolean;
+  bodyOnly?: boolean;
+}
+
+/** A message attribute as JSON can carry it: binary values as base64. */
+function jsonAttributes(
+  attributes: Readonly<Record<string, MessageAttributeValue>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    const { BinaryValue, BinaryListValues, ...rest } = value;
+    out[name] = {
+      ...rest,
+      ...(BinaryValue === undefined
+        ? {}
+        : { BinaryValue: Buffer.from(BinaryValue).toString('base64') }),
+      ...(BinaryListValues === undefined || BinaryListValues.length === 0
+        ? {}
+        : { BinaryListValues: BinaryListValues.map((b) => Buffer.from(b).toString('base64')) }),
+    };
+  }
+  return out;
+}
+
+/** One NDJSON line: the fields a consumer needs, never the receipt handle. */
+export function messageLine(message: SqsMessage): string {
+  return `${JSON.stringify({
+    messageId: message.messageId,
+    body: message.body,
+    attributes: message.attributes,
+    messageAttributes: jsonAttributes(message.messageAttributes),
+    receiveCount: message.receiveCount,
+  })}\n`;
+}
+
+/**
+ * Writes each message as a line to stdout and calls `onWritten` once stdout flushed the line (its
+ * write callback). Accepts the next message while stdout takes writes, waits for `'drain'` when
+ * it does not: so a slow reader of stdout slows the pipeline, and with it receiving.
+ */
+class StdoutSink extends Writable {
+  readonly #out: NodeJS.WriteStream;
+  readonly #format: (message: SqsMessage) => string;
+  readonly #onWritten: (message: SqsMessage) => Promise<void> | undefined;
+  readonly #pending = new Set<Promise<void>>();
+  #failure: Error | undefined;
+
+  constructor(
+    out: NodeJS.WriteStream,
+    format: (message: SqsMessage) => string,
+    onWritten: (message: SqsMessage) => Promise<void> | undefined,
+  ) {
+    super({ objectMode: true, highWaterMark: 16 });
+    this.#out = out;
+    this.#format = format;
+    this.#onWritten = onWritten;
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    this.destroy(error);
+  }
+
+  override _write(
+    message: SqsMessage,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.#failure !== undefined) {
+      callback(this.#failure);
+      return;
+    }
+    const ok = this.#out.write(this.#format(message), (error) => {
+      if (error) {
+        this.#fail(error);
+        return;
+      }
+      const settled = this.#onWritten(message);
+      if (settled === undefined) return;
+      const tracked = settled.then(
+        () => {
+          this.#pending.delete(tracked);
+        },
+        (ackError: unknown) => {
+          this.#pending.delete(tracked);
+          this.#fail(ackError as Error);
+        },
+      );
+      this.#pending.add(tracked);
+    });
+    if (ok) {
+      callback();
+      return;
+    }
+    const onDrain = (): void => {
+      this.#out.off('error', onError);
+      callback();
+    };
+    const onError = (error: Error): void => {
+      this.#out.off('drain', onDrain);
+      callback(error);
+    };
+    this.#out.once('drain', onDrain);
+    this.#out.once('error', onError);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    void (async () => {
+      await writeFlushed(this.#out, '');
+      while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+      return this.#failure;
+    })().then(
+      (failure) => callback(failure ?? null),
+      (error: unknown) => callback(error as Error),
+    );
+  }
+}
+
+/** `receive <queue>`: messages as NDJSON (or raw bodies) on stdout. */
+export async function receiveCommand(queue: string, flags: ReceiveCommandFlags): Promise<number> {
+  const ref = queueRef(queue);
+  const client = createCliClient(flags);
+  const progress = new Progress(flags.delete ? 'receive (delete)' : 'receive', flags.max);
+  const source = new SqsReadable({ ...readableOptions(ref, flags), client });
+  source.on('retry', retryReporter(progress, 'receive'));
+
+  let written = 0;
+  // Without --delete the messages are held (invisible, heartbeat-extended) until the end, so a
+  // run prints each once; then they are released at once, leaving the queue as it was.
+  const peeked = new Set<SqsMessage>();
+  const sink = new StdoutSink(
+    process.stdout,
+    flags.bodyOnly ? (message) => `${message.body}\n` : messageLine,
+    (message) => {
+      written++;
+      if (flags.delete) return message.ack();
+      peeked.add(message);
+      return undefined;
+    },
+  );
+  // EPIPE and friends: fail the sink (the pipeline then releases what was not written).
+  const onStdoutError = (error: Error): void => {
+    sink.destroy(error);
+  };
+  process.stdout.on('error', onStdoutError);
+
+  const signals = onStopSignals(
+    'receive',
+    {
+      graceful: () => {
+        void source.stop().catch(() => undefined);
+      },
+      immediate: async () => {
+        const closed = source.closed
+          ? Promise.resolve()
+          : once(source, 'close').then(() => undefined);
+        source.destroy();
+        await closed.catch(() => undefined);
+      },
+    },
+    (line) => progress.log(line),
+  );
+  const ticker = setInterval(() => {
+    progress.update(written, `deleted ${source.stats.acked}`);
+  }, 250);
+
+  const startedAt = Date.now();
+  let failure: unknown;
+  try {
+    await pipeline(source, sink);
+  } catch (error) {
+    failure = error;
+  } finally {
+    clearInterval(ticker);
+    signals.dispose();
+  }
+  if (peeked.size > 0) {
+    const results = await Promise.allSettled(
+      [...peeked].filter((message) => !message.settled).map((message) => message.nack(0)),
+    );
+    if (failure === undefined) {
+      const rejected = results.find((result) => result.status === 'rejected');
+      if (rejected !== undefined) failure = rejected.reason;
+    }
+  }
+  process.stdout.off('error', onStdoutError);
+  progress.update(written, `deleted ${source.stats.acked}`);
+  progress.stop();
+  const seconds = (Date.now() - startedAt) / 1000;
+  process.stderr.write(
+    `receive: received=${source.stats.received} written=${written} deleted=${source.stats.acked} released=${source.stats.released} seconds=${fixed(seconds, 1)}${signals.signal() ? ` stopped-by=${signals.signal()}` : ''}\n`,
+  );
+  client.destroy();
+  if (failure !== undefined) {
+    const code = (failure as { code?: unknown }).code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
+      throw new CliError(
+        `stdout was closed by its reader (${String(code)}). Messages not yet written were released; those written before it${flags.delete ? ' were deleted' : ' were released'}. To take a fixed number of messages, use --max instead of closing the pipe.`,
+      );
+    }
+    throw failure;
+  }
+  return 0;
+}

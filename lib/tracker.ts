@@ -1,0 +1,341 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { Acknowledger, type EntryOutcome } from './acknowledger.js';
+import { debug } from './debug.js';
+import { SqsStreamError } from './errors.js';
+import { Heartbeat, type DueExtension } from './heartbeat.js';
+import type { MessageSettler, SqsMessage } from './message.js';
+import type { OnRetry, ResolvedRetryOptions } from './retry.js';
+import type { SqsReadableStats } from './stats.js';
+
+export interface TrackerOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** Updated in place: acked, released, deleteRequests, visibilityRequests, errorsRetried, held. */
+  stats: SqsReadableStats;
+  retry: ResolvedRetryOptions;
+  /** Flush when 10 entries wait or this long (ms) after the first one started waiting. */
+  ackBatchWindowMs: number;
+  /** Extend the visibility of held messages before it runs out. */
+  heartbeat: boolean;
+  /** Seconds: what each heartbeat extension sets, and a fresh message's first deadline. */
+  visibilityTimeout: number;
+  /** Stop extending a message this long after its receipt (SQS's cap is 12 hours). */
+  maxHoldSeconds: number;
+  onAck?: ((message: SqsMessage) => void) | undefined;
+  /** A nack, or a release on destroy. */
+  onRelease?: ((message: SqsMessage) => void) | undefined;
+  onRetry?: OnRetry | undefined;
+  /** A heartbeat extension failed for a message still held; never fatal. */
+  onHeartbeatError?: ((error: SqsStreamError) => void) | undefined;
+}
+
+const owners = new WeakMap<SqsMessage, MessageTracker>();
+
+/** The tracker that settles a message, once it has tracked or settled it. */
+export function trackerOf(message: SqsMessage): MessageTracker | undefined {
+  return owners.get(message);
+}
+
+function noop(): void {}
+
+/**
+ * Calls a user-facing callback (the readable re-emits it as an event). A listener that throws is
+ * rethrown on its own tick, as an EventEmitter listener's error would be, instead of turning a
+ * confirmed ack into a rejected one.
+ */
+function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
+  if (callback === undefined) return;
+  try {
+    callback(value);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}
+
+/**
+ * One per stream: knows which received messages are still held (unsettled), settles them through
+ * one batching {@link Acknowledger}, and keeps them alive with a {@link Heartbeat} until they are
+ * settled. It outlives the stream: acks after the stream ended keep working.
+ */
+export class MessageTracker implements MessageSettler {
+  readonly #options: TrackerOptions;
+  readonly #acks: Acknowledger;
+  readonly #heartbeat: Heartbeat | undefined;
+  readonly #held = new Set<SqsMessage>();
+  readonly #reported = new WeakSet<SqsStreamError>();
+  #idleWaiters: Array<() => void> = [];
+  #closed = false;
+  #inSettle = 0;
+
+  constructor(options: TrackerOptions) {
+    this.#options = options;
+    this.#acks = new Acknowledger({
+      client: options.client,
+      queueUrl: options.queueUrl,
+      stats: options.stats,
+      retry: options.retry,
+      batchWindowMs: options.ackBatchWindowMs,
+      onRetry: options.onRetry,
+      onIdle: () => this.#checkIdle(),
+    });
+    if (options.heartbeat && options.visibilityTimeout >= 1) {
+      this.#heartbeat = new Heartbeat({
+        visibilityTimeout: options.visibilityTimeout,
+        maxHoldSeconds: options.maxHoldSeconds,
+        onDue: (due) => this.#beat(due),
+      });
+    }
+  }
+
+  /** Received and not yet settled (buffered in the stream or being processed). */
+  get held(): number {
+    return this.#held.size;
+  }
+
+  /** Acks, nacks and extensions waiting for their batch, retrying or in flight. */
+  get pending(): number {
+    return this.#acks.size;
+  }
+
+  /** Whether `message` is held by this tracker (received, not settled). */
+  holds(message: SqsMessage): boolean {
+    return this.#held.has(message);
+  }
+
+  /**
+   * Starts holding a received message: it counts in `held`, the heartbeat keeps it alive, and a
+   * release on destroy covers it.
+   */
+  track(message: SqsMessage): void {
+    owners.set(message, this);
+    if (message.settled || this.#held.has(message)) return;
+    this.#held.add(message);
+    this.#options.stats.held = this.#held.size;
+    this.#heartbeat?.add(message);
+  }
+
+  /** Deletes the message; resolves when SQS confirmed it. */
+  ack(message: SqsMessage): Promise<void> {
+    owners.set(message, this);
+    const deleted = this.#settling(() => {
+      this.#forget(message);
+      return this.#acks.delete(message);
+    });
+    return deleted.then((outcome) => {
+      if (outcome.status !== 'confirmed') return;
+      this.#options.stats.acked++;
+      notify(this.#options.onAck, message);
+    });
+  }
+
+  /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
+  nack(message: SqsMessage, delaySeconds: number): Promise<void> {
+    owners.set(message, this);
+    const changed = this.#settling(() => {
+      this.#forget(message);
+      return this.#acks.changeVisibility(message, delaySeconds, 'nack');
+    });
+    return changed.then((outcome) => {
+      if (outcome.status !== 'confirmed') return;
+      this.#options.stats.released++;
+      notify(this.#options.onRelease, message);
+    });
+  }
+
+  /**
+   * Keeps the message invisible for `seconds` from now, and moves its heartbeat deadline to
+   * match (0 makes it visible at once and stops its heartbeat: prefer `nack()`). On a settled
+   * message it does nothing.
+   */
+  extend(message: SqsMessage, seconds: number): Promise<void> {
+    owners.set(message, this);
+    if (message.settled) {
+      debug(
+        'extend: message %s is already settled (%s); nothing to do',
+        message.messageId,
+        message.state,
+      );
+      return Promise.resolve();
+    }
+    const heartbeat = this.#heartbeat;
+    heartbeat?.begin(message);
+    return this.#acks.changeVisibility(message, seconds, 'extend').then(
+      (outcome) => {
+        if (outcome.status !== 'confirmed') {
+          heartbeat?.failed(message);
+        } else if (seconds === 0) {
+          heartbeat?.delete(message);
+        } else {
+          heartbeat?.extended(message, outcome.sentAt + seconds * 1000);
+        }
+      },
+      (error: unknown) => {
+        heartbeat?.failed(message);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Releases every held message at once (visibility 0, in batches of 10) and marks each one
+   * released. Resolves when SQS confirmed every release; rejects with an `SqsStreamError` if any
+   * could not be released (after retrying transient failures). A message whose receipt handle is
+   * no longer valid needs no release (it is visible again already, or received by someone else)
+   * and is skipped quietly.
+   */
+  async releaseAll(): Promise<void> {
+    const messages = [...this.#held];
+    if (messages.length === 0) return;
+    debug('releasing %d held messages', messages.length);
+    const releases = this.#settling(() =>
+      messages.map((message) => {
+        const released = this.#acks.changeVisibility(message, 0, 'release').then((outcome) => {
+          if (outcome.status !== 'confirmed') return;
+          this.#options.stats.released++;
+          notify(this.#options.onRelease, message);
+        });
+        // Nobody may ever ask the message for this promise: its failure is reported below.
+        released.catch(noop);
+        message.markReleased(released);
+        this.#forget(message);
+        return released;
+      }),
+    );
+    this.#acks.sendPending();
+    const results = await Promise.allSettled(releases);
+    const failures = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason] : [],
+    );
+    if (failures.length === 0) return;
+    const first = failures[0] as unknown;
+    const detail = first instanceof Error ? first.message : String(first);
+    throw new SqsStreamError(
+      `Could not release ${failures.length} of ${messages.length} held messages on queue ` +
+        `\`${this.#options.queueUrl}\`: they stay invisible until their visibility timeout runs out, ` +
+        `then are delivered again. First failure: ${detail}`,
+      {
+        operation: 'ChangeMessageVisibilityBatch',
+        queue: this.#options.queueUrl,
+        code: first instanceof SqsStreamError ? first.code : undefined,
+        cause: failures.length === 1 ? first : new AggregateError(failures, 'Releases that failed'),
+      },
+    );
+  }
+
+  /**
+   * Sends everything waiting now (without waiting for the window) and resolves when every
+   * request asked for so far has completed, retries included. Never rejects: each message's own
+   * promise carries its outcome.
+   */
+  flush(): Promise<void> {
+    return this.#acks.flush();
+  }
+
+  /** Sends everything waiting now, without waiting for the window; does not wait for answers. */
+  sendPending(): void {
+    this.#acks.sendPending();
+  }
+
+  /** Resolves once nothing is held and nothing waits, retries or is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops the heartbeat for good (after `releaseAll()`, or on a hard abort): its timer is
+   * cleared and heartbeat extensions not yet in flight are dropped. Acks, nacks and releases
+   * asked for still complete; `abort()` cuts those off too.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#heartbeat?.stop();
+    this.#acks.stopHeartbeats();
+  }
+
+  /**
+   * `close()`, and aborts every request in flight: entries not yet confirmed reject with an
+   * `SqsStreamError` (code `AbortError`). Their messages come back after their visibility timeout.
+   */
+  abort(): void {
+    this.close();
+    this.#acks.abort();
+  }
+
+  /**
+   * Runs a settle: while it runs, the tracker does not count as idle (between forgetting a
+   * message and enqueueing its request, nothing is held and nothing waits).
+   */
+  #settling<T>(settle: () => T): T {
+    this.#inSettle++;
+    try {
+      return settle();
+    } finally {
+      this.#inSettle--;
+      this.#checkIdle();
+    }
+  }
+
+  /** The message is settled: it is no longer held, kept alive, or extended. */
+  #forget(message: SqsMessage): void {
+    if (this.#held.delete(message)) this.#options.stats.held = this.#held.size;
+    this.#heartbeat?.delete(message);
+    this.#acks.dropExtensions(message);
+  }
+
+  #beat(due: DueExtension[]): void {
+    for (const { message, seconds } of due) {
+      void this.#acks.changeVisibility(message, seconds, 'heartbeat').then(
+        (outcome) => this.#beaten(message, seconds, outcome),
+        (error: unknown) => this.#beatFailed(message, error),
+      );
+    }
+    // Grouping already happened: the heartbeat hands over messages whose deadlines are close.
+    this.#acks.sendPending();
+  }
+
+  #beaten(message: SqsMessage, seconds: number, outcome: EntryOutcome): void {
+    const heartbeat = this.#heartbeat;
+    if (heartbeat === undefined) return;
+    if (outcome.status === 'confirmed')
+      heartbeat.extended(message, outcome.sentAt + seconds * 1000);
+    else heartbeat.failed(message);
+  }
+
+  #beatFailed(message: SqsMessage, error: unknown): void {
+    this.#heartbeat?.delete(message);
+    if (message.settled || this.#closed) {
+      // Settled while its extension was in flight (or shutting down): nothing was lost.
+      debug('heartbeat: ignoring a failed extension of settled message %s', message.messageId);
+      return;
+    }
+    const streamError =
+      error instanceof SqsStreamError
+        ? error
+        : new SqsStreamError(`Heartbeat for message ${message.messageId} failed`, {
+            operation: 'ChangeMessageVisibilityBatch',
+            queue: this.#options.queueUrl,
+            messageId: message.messageId,
+            cause: error,
+          });
+    debug('heartbeat: extension of message %s failed (%s)', message.messageId, streamError.code);
+    // One report per error: a whole request that failed shares its error among its entries.
+    if (this.#reported.has(streamError)) return;
+    this.#reported.add(streamError);
+    notify(this.#options.onHeartbeatError, streamError);
+  }
+
+  #isIdle(): boolean {
+    return this.#inSettle === 0 && this.#held.size === 0 && this.#acks.idle;
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
