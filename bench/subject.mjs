@@ -82,6 +82,7 @@ function instrument(client) {
           onReceived(result.output.Messages?.length ?? 0);
           break;
         case 'DeleteMessageBatchCommand':
+          if (process.env.BENCH_HIST) (meter.hist ??= {})[args.input.Entries.length] = (meter.hist?.[args.input.Entries.length] ?? 0) + 1;
           onDeleted(result.output.Successful?.length ?? 0);
           break;
         case 'DeleteMessageCommand':

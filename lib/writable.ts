@@ -268,6 +268,17 @@ export class SqsWritable extends Writable {
     callback();
   }
 
+  /**
+   * Node defers `_destroy` until `_construct` has finished, and `_construct` (resolving a
+   * `queueName`, retrying transient errors for as long as allowed) would only stop once
+   * `_destroy` aborted it: the stream would never close. So destroying also aborts the
+   * construction at once; the rest of the teardown stays in `_destroy`.
+   */
+  override destroy(error?: Error): this {
+    if (!this.destroyed && this.#queueUrl === undefined) this.#lifetime.abort(error);
+    return super.destroy(error);
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#lifetime.abort(error ?? undefined);
     if (this.#ownsClient) this.#client.destroy();

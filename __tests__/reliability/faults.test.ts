@@ -65,6 +65,7 @@ describe('faults on the receive side', () => {
     const seconds = (Date.now() - started) / 1000;
     const counts = { ...proxy.counts };
     const injected = { ...proxy.injected };
+    const injectedByAction = JSON.parse(JSON.stringify(proxy.injectedByAction)) as unknown;
     await proxy.close();
 
     // Anything still hidden comes back within one visibility timeout: the queue must then be empty.
@@ -80,6 +81,7 @@ describe('faults on the receive side', () => {
       requestsByAction: counts,
       injected,
       injectedTotal: totalInjected(injected),
+      injectedByAction,
       retriesByError: retriesByError([consumer]),
       lost: t.lost,
       duplicates: t.duplicates,

@@ -5,8 +5,10 @@
 // - imported: `startEmbeddedFauxqs()` starts fauxqs in the caller's process;
 // - run as a script (`node __tests__/support/fauxqs-server.mjs [port]`): fauxqs in a process
 //   of its own (its own core, for benchmarks). It reports `{ endpoint, port }` over IPC when
-//   spawned with an IPC channel, else as one JSON line on stdout.
+//   spawned with an IPC channel, else as one JSON line on stdout. It stops on SIGTERM / SIGINT,
+//   and by itself when its parent process goes away.
 import { startFauxqs } from 'fauxqs';
+import { setInterval } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -30,6 +32,9 @@ if (runAsScript) {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Orphaned (the parent died and we were re-parented): stop, even without an IPC channel.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && stop(), 1_000).unref();
   if (process.send) {
     // The parent's end of the channel closes when it exits or dies: never outlive it.
     process.once('disconnect', stop);

@@ -30,12 +30,14 @@ export interface SqsEndpoint {
   stop(): Promise<void>;
 }
 
-/** Options of {@link startSqsEndpoint}; every one has an environment-variable twin. */
+/** Options of {@link startSqsEndpoint}. */
 export interface StartSqsEndpointOptions {
   /** Environment to read `SQS_ENDPOINT`, `AWS_REGION`, ... from. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Where fauxqs runs. Default: `SQS_TEST_FAUXQS` or `in-process`. */
   fauxqs?: FauxqsMode;
+  /** Look for Docker at all. Default: true unless `SQS_TEST_DOCKER=0` (fauxqs even with Docker). */
+  docker?: boolean;
   /** Upper bound on the Docker probe, after testcontainers has loaded. Default 500 ms. */
   dockerProbeTimeoutMs?: number;
 }
@@ -93,7 +95,10 @@ export async function startSqsEndpoint(
   const env = options.env ?? process.env;
   const fromEnv = endpointFromEnv(env);
   if (fromEnv) return { ...fromEnv, stop: async () => {} };
-  const probe = await dockerAnswers(options.dockerProbeTimeoutMs ?? 500);
+  const lookForDocker = options.docker ?? env['SQS_TEST_DOCKER'] !== '0';
+  const probe = lookForDocker
+    ? await dockerAnswers(options.dockerProbeTimeoutMs ?? 500)
+    : { answers: false, ms: 0 };
   if (probe.answers) return { ...(await startLocalstack(env)), detectMs: probe.ms };
   const mode = options.fauxqs ?? fauxqsModeFrom(env);
   const server = await startFauxqsServer(mode);
@@ -149,7 +154,14 @@ async function startLocalstack(env: NodeJS.ProcessEnv): Promise<Omit<SqsEndpoint
   const image = env['SQS_TEST_LOCALSTACK_IMAGE'] || LOCALSTACK_IMAGE;
   const container = await new LocalstackContainer(image)
     .withEnvironment({ SERVICES: 'sqs' })
-    .start();
+    .start()
+    .catch((error: unknown) => {
+      throw new Error(
+        `Docker answers but LocalStack (${image}) did not start. Set SQS_TEST_DOCKER=0 to use ` +
+          'the embedded fauxqs, or SQS_ENDPOINT to use another endpoint.',
+        { cause: error },
+      );
+    });
   let stopped: Promise<void> | undefined;
   return {
     endpoint: container.getConnectionUri(),

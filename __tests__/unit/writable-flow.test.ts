@@ -310,6 +310,23 @@ describe('SqsWritable lifecycle', () => {
     expect(signals[0]!.aborted).toBe(true);
   });
 
+  it('destroy() while the queue name is being resolved aborts it and closes quietly', async () => {
+    const { client, signals } = fakeClient();
+    const sink = new SqsWritable({ queueName: 'unit-send', client });
+    const errors: unknown[] = [];
+    sink.on('error', (error) => errors.push(error));
+    const result = new Promise<Error | null>((resolve) =>
+      sink.write('m', (error) => resolve(error ?? null)),
+    );
+    await settle();
+    expect(signals).toHaveLength(1); // GetQueueUrl in flight
+    sink.destroy();
+    await once(sink, 'close');
+    expect(signals[0]!.aborted).toBe(true);
+    expect(await result).toBeInstanceOf(Object);
+    expect(errors).toEqual([]);
+  });
+
   it('destroys a client it built itself', async () => {
     const destroy = jest.spyOn(SQSClient.prototype, 'destroy');
     try {

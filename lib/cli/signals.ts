@@ -1,4 +1,4 @@
-import { flushOutput } from './output.js';
+import { writeFlushed } from './output.js';
 
 /** What a command does on SIGINT / SIGTERM. */
 export interface StopHandlers {
@@ -34,7 +34,9 @@ export function onStopSignals(
     log(`${command}: ${signal} again: releasing held messages and exiting`);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, RELEASE_TIMEOUT_MS).unref());
     void Promise.race([handlers.immediate().catch(() => undefined), timeout])
-      .then(flushOutput)
+      // Not stdout: lines still queued there belong to messages just released, and would
+      // become duplicates if flushed now.
+      .then(() => writeFlushed(process.stderr, ''))
       .finally(() => process.exit(1));
   };
   process.on('SIGINT', listener);
