@@ -18,7 +18,10 @@ const config: Config = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/__tests__/integration/**/*.test.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: [
+        ...shared.setupFilesAfterEnv,
+        '<rootDir>/__tests__/support/integration-setup.ts',
+      ],
       // Starts one SQS endpoint for the whole run and publishes it to the workers (docs/testing.md).
       globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
       globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
@@ -29,7 +32,10 @@ const config: Config = {
       testMatch: ['<rootDir>/__tests__/reliability/**/*.test.ts'],
       // Faults, crashes and visibility timeouts run in real time (docs/reliability.md). Jest 30
       // ignores a project's `testTimeout` (only the global one counts): the setup file sets it.
-      setupFilesAfterEnv: [...shared.setupFilesAfterEnv, '<rootDir>/__tests__/support/reliability-setup.ts'],
+      setupFilesAfterEnv: [
+        ...shared.setupFilesAfterEnv,
+        '<rootDir>/__tests__/support/reliability-setup.ts',
+      ],
       globalSetup: '<rootDir>/__tests__/support/global-setup.ts',
       globalTeardown: '<rootDir>/__tests__/support/global-teardown.ts',
     },

@@ -68,12 +68,21 @@ export class SqsReadable extends Readable {
     return this.#queueUrl ?? this.#options.queueName ?? '(unknown queue)';
   }
 
+  /**
+   * Starts resolving the queue (GetQueueUrl for a name, GetQueueAttributes for the heartbeat's
+   * visibility timeout) without holding construction up: Node defers `_destroy` until
+   * `_construct` calls back, so a construction that waits on a retrying request would make
+   * `destroy()` hang. Receives start once this is done; a failure destroys the stream.
+   */
   override _construct(callback: (error?: Error | null) => void): void {
     this.#prepare().then(
-      () => callback(),
-      // Destroyed while resolving the queue: the caller is gone, and has nothing to be told.
-      (error: unknown) => callback(this.destroyed ? null : (error as Error)),
+      () => this.#pump(),
+      (error: unknown) => {
+        // Destroyed meanwhile: the abort is ours, and the caller has nothing to be told.
+        if (!this.destroyed) this.destroy(error as Error);
+      },
     );
+    callback();
   }
 
   async #prepare(): Promise<void> {
@@ -175,7 +184,7 @@ export class SqsReadable extends Readable {
 
   /** Starts receives while there is demand for them (invariants 1 to 3). */
   #pump(): void {
-    if (this.#stopping || this.destroyed || this.#tracker === undefined) return;
+    if (!this.#demanded || this.#stopping || this.destroyed || this.#tracker === undefined) return;
     if (this.#pauseTimer !== undefined) return;
     while (this.#receives.size < this.#options.concurrency) {
       const size = this.#nextReceiveSize();

@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from './client.js';
 import { debug } from './debug.js';
 import { isFifoQueue, resolveQueueUrl } from './queue.js';
-import { abortError, type OnRetry } from './retry.js';
+import { abortError, isAbortError, type OnRetry } from './retry.js';
 import { sendAll, type SendContext } from './send-batch.js';
 import {
   prepareMessage,
@@ -70,6 +70,8 @@ export class SqsWritable extends Writable {
   /** Aborted on destroy: stops queue resolution, requests in flight and backoff sleeps. */
   readonly #lifetime = new AbortController();
   #nextIndex = 0;
+  /** The queue URL resolution started in `_construct`; sends wait for it. */
+  #ready: Promise<void> = Promise.resolve();
   #waitingForCompany = false;
 
   constructor(options: SqsWritableOptions) {
@@ -109,8 +111,13 @@ export class SqsWritable extends Writable {
     this.emit('retry', error, attempt, delayMs);
   };
 
+  /**
+   * Starts resolving a `queueName` without holding construction up: Node defers `_destroy`
+   * until `_construct` calls back, so a construction waiting on a retrying GetQueueUrl would make
+   * `destroy()` hang. Sends wait for it instead; a failure destroys the stream.
+   */
   override _construct(callback: (error?: Error | null) => void): void {
-    resolveQueueUrl(
+    this.#ready = resolveQueueUrl(
       { queueUrl: this.#options.queueUrl, queueName: this.#options.queueName },
       {
         client: this.#client,
@@ -118,14 +125,15 @@ export class SqsWritable extends Writable {
         signal: this.#lifetime.signal,
         onRetry: this.#onRetry,
       },
-    ).then(
-      (queueUrl) => {
-        this.#queueUrl = queueUrl;
-        debug('writable ready for %s', queueUrl);
-        callback();
-      },
-      (error: unknown) => callback(error as Error),
-    );
+    ).then((queueUrl) => {
+      this.#queueUrl = queueUrl;
+      debug('writable ready for %s', queueUrl);
+    });
+    // Aborted by destroy(): not an error of its own (destroy's error, if any, is reported).
+    this.#ready.catch((error: unknown) => {
+      if (!this.destroyed) this.destroy(error as Error);
+    });
+    callback();
   }
 
   /**
@@ -207,6 +215,12 @@ export class SqsWritable extends Writable {
    * `null`, the rest with an error. Resolves with the error that fails the stream, if any.
    */
   async #send(items: Item[]): Promise<Error | null> {
+    try {
+      await this.#ready;
+    } catch (error) {
+      for (const item of items) item.result ??= error as Error;
+      return error as Error;
+    }
     const stopAt = items.findIndex((item) => item.invalid !== undefined);
     const sendable = stopAt === -1 ? items : items.slice(0, stopAt);
     const byIndex = new Map<number, Item>();
@@ -266,17 +280,6 @@ export class SqsWritable extends Writable {
       this.stats.sendRequests,
     );
     callback();
-  }
-
-  /**
-   * Node defers `_destroy` until `_construct` has finished, and `_construct` (resolving a
-   * `queueName`, retrying transient errors for as long as allowed) would only stop once
-   * `_destroy` aborted it: the stream would never close. So destroying also aborts the
-   * construction at once; the rest of the teardown stays in `_destroy`.
-   */
-  override destroy(error?: Error): this {
-    if (!this.destroyed && this.#queueUrl === undefined) this.#lifetime.abort(error);
-    return super.destroy(error);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -11,6 +11,11 @@ import {
   testClient,
   testEndpoint,
 } from '../support/sqs-helpers.js';
+import {
+  publishEndpoint,
+  readPublishedEndpoint,
+  startSqsEndpoint,
+} from '../support/sqs-endpoint.js';
 
 // The harness itself: if this file fails, every other integration failure is suspect.
 describe('SQS endpoint harness', () => {
@@ -39,6 +44,29 @@ describe('SQS endpoint harness', () => {
       expect(Number.isFinite(endpoint.detectMs)).toBe(true);
       expect(endpoint.detectMs).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('takes SQS_ENDPOINT as is, with test credentials only for a local one', async () => {
+    const local = await startSqsEndpoint({ env: { SQS_ENDPOINT: 'http://localhost:4566' } });
+    expect(local).toMatchObject({ kind: 'env', region: 'us-east-1', detectMs: 0 });
+    expect(local.credentials).toEqual({ accessKeyId: 'test', secretAccessKey: 'test' });
+    await local.stop();
+
+    const env = { SQS_ENDPOINT: 'https://sqs.eu-west-1.amazonaws.com', AWS_REGION: 'eu-west-1' };
+    const aws = await startSqsEndpoint({ env });
+    expect(aws).toMatchObject({ kind: 'env', region: 'eu-west-1' });
+    expect(aws.credentials).toBeUndefined();
+
+    await expect(startSqsEndpoint({ env: { SQS_ENDPOINT: 'localhost' } })).rejects.toThrow(
+      /not a URL/,
+    );
+  });
+
+  it('publishes the endpoint through environment variables and reads it back', () => {
+    const published: NodeJS.ProcessEnv = {};
+    publishEndpoint(testEndpoint(), published);
+    expect(readPublishedEndpoint(published)).toEqual(testEndpoint());
+    expect(() => readPublishedEndpoint({})).toThrow(/integration/);
   });
 
   it('round-trips 25 messages through a standard queue, counting the requests', async () => {

@@ -34,7 +34,12 @@ export function testEndpoint(): PublishedSqsEndpoint {
  * {@link countRequests} on it sees only the caller's requests. `overrides` win.
  */
 export function testClient(overrides: Partial<SQSClientConfig> = {}): SQSClient {
-  return new SQSClient({ ...sqsClientConfig(testEndpoint()), ...overrides });
+  return new SQSClient({ ...testClientConfig(), ...overrides });
+}
+
+/** The configuration {@link testClient} uses, for code under test that builds its own client. */
+export function testClientConfig(): SQSClientConfig {
+  return sqsClientConfig(testEndpoint());
 }
 
 let adminClient: SQSClient | undefined;
@@ -97,6 +102,9 @@ export async function deleteTestQueue(queueUrl: string): Promise<void> {
 /** Deletes every queue {@link createTestQueue} made in this test file (for `afterAll`). */
 export async function deleteCreatedTestQueues(): Promise<void> {
   await Promise.all([...createdQueues].map((url) => deleteTestQueue(url)));
+  // Its keep-alive sockets would outlive the file; a later call makes a new one.
+  adminClient?.destroy();
+  adminClient = undefined;
 }
 
 /** The queue name, the last path segment of its URL. */

@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SQSClient,
   type ReceiveMessageCommandInput,
@@ -196,5 +197,21 @@ describe('SqsReadable lifecycle', () => {
     await once(own, 'close');
     expect(destroyOwn).toHaveBeenCalledTimes(1);
     destroyOwn.mockRestore();
+  });
+});
+
+describe('SqsReadable destroyed while resolving its queue', () => {
+  it('closes at once even though GetQueueUrl keeps failing transiently', async () => {
+    const { client, mock } = mockedSqs();
+    mock
+      .on(GetQueueUrlCommand)
+      .rejects(Object.assign(new Error('busy'), { name: 'ServiceUnavailable' }));
+    const source = new SqsReadable({ queueName: 'never-resolves', client });
+    source.resume();
+    await settle();
+    source.destroy();
+    await once(source, 'close');
+    expect(source.destroyed).toBe(true);
+    expect(mock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 });

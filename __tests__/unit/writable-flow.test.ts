@@ -21,8 +21,8 @@ const FAKE: Parameters<typeof jest.useFakeTimers>[0] = {
 
 interface Held {
   entries: SendMessageBatchRequestEntry[];
-  /** Answers: the entries whose bodies are listed fail for now, the others are accepted. */
-  answer(transientFailures?: string[]): void;
+  /** Answers: listed entries fail for now (or for good), the others are accepted. */
+  answer(transientFailures?: string[], permanentFailures?: string[]): void;
 }
 
 /** A client whose SendMessageBatch requests stay in flight until the test answers them. */
@@ -42,15 +42,23 @@ function heldSqs() {
         const entries = input.Entries ?? [];
         const request: Held = {
           entries,
-          answer(transientFailures = []) {
+          answer(transientFailures = [], permanentFailures = []) {
             open.delete(request);
-            const ok = entries.filter((e) => !transientFailures.includes(e.MessageBody!));
+            const failing = [...transientFailures, ...permanentFailures];
+            const ok = entries.filter((e) => !failing.includes(e.MessageBody!));
             accepted.push(...ok.map((e) => e.MessageBody!));
             resolve({
               Successful: ok.map((e) => ({ Id: e.Id, MessageId: `m-${e.MessageBody}` })),
               Failed: entries
-                .filter((e) => transientFailures.includes(e.MessageBody!))
-                .map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+                .filter((e) => failing.includes(e.MessageBody!))
+                .map((e) => {
+                  const permanent = permanentFailures.includes(e.MessageBody!);
+                  return {
+                    Id: e.Id,
+                    Code: permanent ? 'InvalidParameterValue' : 'InternalError',
+                    SenderFault: permanent,
+                  };
+                }),
             });
           },
         };
@@ -141,6 +149,40 @@ describe('SqsWritable backpressure', () => {
     expect(sqs.accepted).toHaveLength(1000);
     expect(sqs.maxInFlight()).toBeLessThanOrEqual(4);
     expect(sqs.held.every((h) => h.entries.length === 10)).toBe(true);
+  });
+});
+
+describe('SqsWritable partial failure with batches in flight', () => {
+  it('reports each write as SQS answered it, waiting for the requests in flight', async () => {
+    const sqs = heldSqs();
+    const sink = new SqsWritable({
+      queueUrl: QUEUE_URL,
+      client: sqs.client,
+      maxBatchesInFlight: 3,
+    });
+    const errors: unknown[] = [];
+    sink.on('error', (error) => errors.push(error));
+    const results = range(40, 'm').map(
+      (body) =>
+        new Promise<Error | null>((resolve) => sink.write(body, (error) => resolve(error ?? null))),
+    );
+    await settle();
+    expect(sqs.held).toHaveLength(3);
+    sqs.held[1]!.answer([], ['m13']); // the second request: m13 rejected for good
+    await settle();
+    expect(errors).toEqual([]); // the other requests in flight are still awaited
+    expect(sqs.held).toHaveLength(3); // and no new batch starts
+    sqs.held[0]!.answer();
+    sqs.held[2]!.answer();
+    await settle();
+    expect(errors).toHaveLength(1);
+    const settled = await Promise.all(results);
+    const failed = settled.flatMap((result, i) => (result === null ? [] : [`m${i}`]));
+    // m0-m29 were in the three requests: all but m13 accepted; m30-m39 never sent.
+    expect(failed).toEqual(['m13', ...range(10, 'm').map((_, i) => `m${30 + i}`)]);
+    expect(settled[13]).toBe(errors[0]);
+    expect(sqs.accepted).toHaveLength(29);
+    expect(sink.stats.sent).toBe(29);
   });
 });
 
@@ -323,7 +365,7 @@ describe('SqsWritable lifecycle', () => {
     sink.destroy();
     await once(sink, 'close');
     expect(signals[0]!.aborted).toBe(true);
-    expect(await result).toBeInstanceOf(Object);
+    expect(await result).toMatchObject({ name: 'AbortError' }); // never sent
     expect(errors).toEqual([]);
   });
 

@@ -160,6 +160,27 @@ The last line is the machine-readable summary:
   return program;
 }
 
+const NETWORK_CODES =
+  /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/** A hint for errors whose own message does not say what to do. */
+function hint(message: string): string {
+  const text = hintText(message);
+  if (text === '') return '';
+  return /[.!?]$/.test(message) ? ` ${text}` : `. ${text}`;
+}
+
+function hintText(message: string): string {
+  if (NETWORK_CODES.test(message)) {
+    return 'Check the endpoint (--endpoint) and region (--region), that the service is running, and that the network reaches it.';
+  }
+  if (/Region is missing/.test(message)) return 'Pass --region or set AWS_REGION.';
+  if (/Could not load credentials/.test(message)) {
+    return 'Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the SDK default credential chain).';
+  }
+  return '';
+}
+
 function report(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander printed its message already (help, version, or a usage error).
@@ -170,14 +191,14 @@ function report(error: unknown): number {
     return error.exitCode;
   }
   if (error instanceof SqsStreamError) {
-    process.stderr.write(`sqs-streams: error: ${error.message}\n`);
+    process.stderr.write(`sqs-streams: error: ${error.message}${hint(error.message)}\n`);
     return EXIT_FAILED;
   }
   const e = error as { name?: unknown; message?: unknown; code?: unknown } | undefined;
   const name = typeof e?.name === 'string' ? e.name : 'Error';
   const message = typeof e?.message === 'string' ? e.message : String(error);
   const code = typeof e?.code === 'string' && e.code !== name ? ` (${e.code})` : '';
-  process.stderr.write(`sqs-streams: error: ${name}: ${message}${code}\n`);
+  process.stderr.write(`sqs-streams: error: ${name}: ${message}${code}${hint(message + code)}\n`);
   return EXIT_FAILED;
 }
 
