@@ -6,7 +6,7 @@
 //                                 then docs/benchmarks.md and docs/charts/*.svg from it
 //
 // Options: --full, --only=sqs-streams,raw  --rtt=0,20  --delay=0,2  --reps=N  --messages=N
-//          --no-idle  --no-overhead  --no-throughput  --profile (CPU profiles of the subjects and
+//          --idle-window=S  --overhead-messages=N  --package=DIR (another build's dist/)  --no-idle  --no-overhead  --no-throughput  --profile (CPU profiles of the subjects and
 //          the overhead run in bench/.tmp/profiles)  --out=FILE  --no-report
 //
 // Layout: fauxqs 1.9.2 runs as its own process (or SQS_ENDPOINT names an endpoint); this process
@@ -20,8 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { SqsWritable } from 'sqs-streams';
 import { ACTIONS, BODY, createClient, median, round } from './common.mjs';
@@ -47,7 +48,7 @@ const PROFILES = {
     delays: [0, 2],
     messages: { 0: 2000, 20: 600 },
     reps: 1,
-    idleWindowS: 20,
+    idleWindowS: 45,
     overheadMessages: 200_000,
   },
   full: {
@@ -55,7 +56,7 @@ const PROFILES = {
     delays: [0, 2],
     messages: { 0: 10_000, 20: 2000 },
     reps: 3,
-    idleWindowS: 60,
+    idleWindowS: 65,
     overheadMessages: 1_000_000,
   },
 };
@@ -63,7 +64,10 @@ const profile = { ...PROFILES[FULL ? 'full' : 'quick'] };
 if (args.rtt) profile.rtts = numbers(args.rtt);
 if (args.delay) profile.delays = numbers(args.delay);
 if (args.reps) profile.reps = Number(args.reps);
-if (args.messages) profile.messages = Object.fromEntries(profile.rtts.map((r) => [r, Number(args.messages)]));
+if (args['idle-window']) profile.idleWindowS = Number(args['idle-window']);
+if (args['overhead-messages']) profile.overheadMessages = Number(args['overhead-messages']);
+if (args.messages)
+  profile.messages = Object.fromEntries(profile.rtts.map((r) => [r, Number(args.messages)]));
 
 const SUBJECTS = [
   { id: 'sqs-streams', label: 'sqs-streams', concurrencies: [1, 4] },
@@ -76,6 +80,10 @@ const SUBJECTS = [
 const only = args.only ? new Set(String(args.only).split(',')) : undefined;
 const subjects = SUBJECTS.filter((s) => only === undefined || only.has(s.id));
 const cpuProfDir = path.join(root, 'bench/.tmp/profiles');
+// --package=DIR: benchmark another build of sqs-streams (a directory with its index.mjs).
+const pkg = args.package
+  ? pathToFileURL(path.resolve(String(args.package), 'index.mjs')).href
+  : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Endpoint, proxy, queues
@@ -84,7 +92,12 @@ const log = (...parts) => process.stderr.write(`${parts.join(' ')}\n`);
 
 async function startEndpoint() {
   if (process.env.SQS_ENDPOINT) {
-    return { endpoint: process.env.SQS_ENDPOINT, kind: 'env', pid: undefined, stop: async () => {} };
+    return {
+      endpoint: process.env.SQS_ENDPOINT,
+      kind: 'env',
+      pid: undefined,
+      stop: async () => {},
+    };
   }
   const child = fork(path.join(root, '__tests__/support/fauxqs-server.mjs'), ['0'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -142,7 +155,11 @@ async function preload(direct, queueUrl, count) {
 
 function spawnSubject(config, { profile: withProfile = false } = {}) {
   const execArgv = withProfile
-    ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${config.subject}-c${config.concurrency}-rtt${config.rttMs}-d${config.delayMs}.cpuprofile`]
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${cpuProfDir}`,
+        `--cpu-prof-name=${config.subject}-c${config.concurrency}-rtt${config.rttMs}-d${config.delayMs}.cpuprofile`,
+      ]
     : [];
   const child = fork(path.join(here, 'subject.mjs'), [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -196,9 +213,27 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
   const queueUrl = await createQueue(ctx.direct);
   await preload(ctx.direct, queueUrl, messages);
   ctx.proxy.setLatency(rttMs);
-  const config = { subject: subject.id, concurrency, delayMs, messages, queueUrl, endpoint: ctx.proxy.endpoint, mode: 'throughput', rttMs };
+  const config = {
+    subject: subject.id,
+    concurrency,
+    delayMs,
+    messages,
+    queueUrl,
+    endpoint: ctx.proxy.endpoint,
+    mode: 'throughput',
+    rttMs,
+    pkg,
+  };
   const proc = spawnSubject(config, { profile: args.profile === true && rep === 0 });
-  const result = { subject: subject.id, label: subject.label, concurrency, rttMs, delayMs, messages, rep };
+  const result = {
+    subject: subject.id,
+    label: subject.label,
+    concurrency,
+    rttMs,
+    delayMs,
+    messages,
+    rep,
+  };
   try {
     await proc.next('ready', 30_000);
     const before = { ...ctx.proxy.counts };
@@ -228,9 +263,14 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
       highWaterMark: done.meter.highWaterMark,
       duplicates: stopped.meter.duplicates,
       emptyReceives: done.meter.receivesEmpty,
-      proxyCpuMsPer10k: round(((proxyCpuUsed.user + proxyCpuUsed.system) / 1000 / messages) * 10_000, 3),
+      proxyCpuMsPer10k: round(
+        ((proxyCpuUsed.user + proxyCpuUsed.system) / 1000 / messages) * 10_000,
+        3,
+      ),
       serverCpuMsPer10k:
-        serverCpu === undefined ? undefined : round(((serverCpuAfter - serverCpu) / messages) * 10_000, 3),
+        serverCpu === undefined
+          ? undefined
+          : round(((serverCpuAfter - serverCpu) / messages) * 10_000, 3),
       streamStats: done.extra,
     });
   } catch (error) {
@@ -245,56 +285,75 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
 
 // ---------------------------------------------------------------------------------------------
 // Idle runs: every subject on an empty queue at once (they use no CPU), each behind a proxy of
-// its own so its requests are counted apart. Receives are counted over a window after a warm-up.
+// its own so its requests are counted apart.
+//
+// The rate is the steady state, from when each ReceiveMessage started: with `c` receives in
+// flight, (starts - c) intervals over the time from the first start to the last. A long poll of
+// 20 s gives 3 a minute per slot from two intervals on; a window of 45 s sees 2, of 65 s 3.
 
 async function runIdle(ctx) {
   const specs = [];
   for (const subject of subjects) {
     specs.push({ subject, concurrency: 1 });
-    if (subject.id === 'sqs-streams' && subject.concurrencies.includes(4)) specs.push({ subject, concurrency: 4 });
+    if (subject.id === 'sqs-streams' && subject.concurrencies.includes(4))
+      specs.push({ subject, concurrency: 4 });
   }
-  const warmupMs = 3000;
   const windowMs = profile.idleWindowS * 1000;
   const started = await Promise.all(
     specs.map(async (spec) => {
       const queueUrl = await createQueue(ctx.direct);
       const proxy = await startSqsProxy({ target: ctx.server.endpoint, maxDurationMs: 3_600_000 });
-      const config = { subject: spec.subject.id, concurrency: spec.concurrency, delayMs: 0, messages: 0, queueUrl, endpoint: proxy.endpoint, mode: 'idle', rttMs: 0 };
+      const config = {
+        subject: spec.subject.id,
+        concurrency: spec.concurrency,
+        delayMs: 0,
+        messages: 0,
+        queueUrl,
+        endpoint: proxy.endpoint,
+        mode: 'idle',
+        rttMs: 0,
+        pkg,
+      };
       const proc = spawnSubject(config);
       await proc.next('ready', 30_000);
       return { spec, queueUrl, proxy, proc };
     }),
   );
-  for (const s of started) s.proc.child.send({ type: 'start' });
-  await sleep(warmupMs);
   const before = started.map((s) => ({ ...s.proxy.counts }));
+  for (const s of started) s.proc.child.send({ type: 'start' });
   await sleep(windowMs);
-  const results = started.map((s, i) => {
-    const counts = diffCounts({ ...s.proxy.counts }, before[i]);
-    const receives = counts.ReceiveMessage ?? 0;
-    const perMinute = (receives * 60_000) / windowMs;
-    return {
-      subject: s.spec.subject.id,
-      label: s.spec.subject.label,
-      concurrency: s.spec.concurrency,
-      windowS: windowMs / 1000,
-      requests: counts,
-      receivesPerMinute: round(perMinute, 3),
-      receivesPerMinutePerSlot: round(perMinute / s.spec.concurrency, 3),
-      // 43,200 minutes in a 30-day month.
-      requestsPerMonth: Math.round(((Object.values(counts).reduce((a, b) => a + b, 0) * 60_000) / windowMs) * 43_200),
-    };
-  });
-  await Promise.all(
+  const counted = started.map((s, i) => diffCounts({ ...s.proxy.counts }, before[i]));
+  const stopped = await Promise.all(
     started.map(async (s) => {
       s.proc.child.send({ type: 'stop' });
-      await s.proc.next('stopped', 30_000).catch(() => s.proc.kill());
+      const message = await s.proc.next('stopped', 30_000).catch(() => s.proc.kill());
       await s.proc.exited;
       await s.proxy.close();
       await ctx.direct.send(new DeleteQueueCommand({ QueueUrl: s.queueUrl })).catch(() => {});
+      return message;
     }),
   );
-  return results;
+  return started.map((s, i) => {
+    const c = s.spec.concurrency;
+    const starts = (stopped[i]?.receiveStarts ?? []).filter((t) => t <= windowMs);
+    const span = starts.length > c ? starts[starts.length - 1] - starts[0] : 0;
+    const perMinute = span > 0 ? ((starts.length - c) * 60_000) / span : 0;
+    const other = Object.entries(counted[i])
+      .filter(([action]) => action !== 'ReceiveMessage')
+      .reduce((a, [, n]) => a + n, 0);
+    return {
+      subject: s.spec.subject.id,
+      label: s.spec.subject.label,
+      concurrency: c,
+      windowS: windowMs / 1000,
+      requests: counted[i],
+      receiveStarts: starts.length,
+      receivesPerMinute: round(perMinute, 3),
+      receivesPerMinutePerSlot: round(perMinute / c, 3),
+      // Receives at that rate for a 30-day month (43,200 minutes), plus the one-off requests seen.
+      requestsPerMonth: Math.round(perMinute * 43_200) + other,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,11 +362,22 @@ async function runIdle(ctx) {
 async function runOverhead() {
   const out = {};
   for (const mode of ['streams', 'loop']) {
-    const execArgv = args.profile === true ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=overhead-${mode}.cpuprofile`] : [];
-    const child = fork(path.join(here, 'overhead.mjs'), [mode, String(profile.overheadMessages)], {
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-      execArgv,
-    });
+    const execArgv =
+      args.profile === true
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${cpuProfDir}`,
+            `--cpu-prof-name=overhead-${mode}.cpuprofile`,
+          ]
+        : [];
+    const child = fork(
+      path.join(here, 'overhead.mjs'),
+      [mode, String(profile.overheadMessages), ...(pkg ? [pkg] : [])],
+      {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+        execArgv,
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     const [code] = await once(child, 'exit');
@@ -358,7 +428,10 @@ function summarize(runs) {
       peakRssMB: round(Math.max(...group.map((r) => r.peakRssMB)), 3),
       peakHeld: Math.max(...group.map((r) => r.peakHeld)),
       peakWaiting: Math.max(...group.map((r) => r.peakWaiting)),
-      peakBuffered: first.peakBuffered === undefined ? undefined : Math.max(...group.map((r) => r.peakBuffered)),
+      peakBuffered:
+        first.peakBuffered === undefined
+          ? undefined
+          : Math.max(...group.map((r) => r.peakBuffered)),
       highWaterMark: first.highWaterMark,
       duplicates: group.reduce((a, r) => a + r.duplicates, 0),
       serverCpuMsPer10k: round(median(group.map((r) => r.serverCpuMsPer10k ?? NaN)), 3),
@@ -368,14 +441,24 @@ function summarize(runs) {
 
 function find(summary, subject, concurrency, rttMs, delayMs) {
   return summary.find(
-    (s) => s.subject === subject && s.concurrency === concurrency && s.rttMs === rttMs && s.delayMs === delayMs,
+    (s) =>
+      s.subject === subject &&
+      s.concurrency === concurrency &&
+      s.rttMs === rttMs &&
+      s.delayMs === delayMs,
   );
 }
 
 function computeRatios(summary) {
   const ratios = [];
   for (const s of summary.filter((x) => x.subject === 'sqs-streams')) {
-    const row = { concurrency: s.concurrency, rttMs: s.rttMs, delayMs: s.delayMs, msgsPerSec: s.msgsPerSec, vs: {} };
+    const row = {
+      concurrency: s.concurrency,
+      rttMs: s.rttMs,
+      delayMs: s.delayMs,
+      msgsPerSec: s.msgsPerSec,
+      vs: {},
+    };
     for (const peer of SUBJECTS.filter((x) => x.id !== 'sqs-streams')) {
       const other = find(summary, peer.id, s.concurrency, s.rttMs, s.delayMs);
       if (other) row.vs[peer.id] = round(s.msgsPerSec / other.msgsPerSec, 3);
@@ -399,13 +482,17 @@ function checkTargets(summary, ratios, idle, overhead) {
       value: worst.vs.raw,
     });
   }
-  const vsConsumer = ratios.filter((r) => r.concurrency === 1 && r.rttMs === 20 && r.vs['sqs-consumer'] !== undefined);
+  const vsConsumer = ratios.filter(
+    (r) => r.concurrency === 1 && r.rttMs === 20 && r.vs['sqs-consumer'] !== undefined,
+  );
   if (vsConsumer.length > 0) {
     const worst = Math.min(...vsConsumer.map((r) => r.vs['sqs-consumer']));
     targets.push({
       id: 'sqs-consumer-2x',
       goal: ">= 2x sqs-consumer's handleMessage at concurrency 1 and 20 ms RTT",
-      measured: vsConsumer.map((r) => `${r.vs['sqs-consumer']}x (${r.delayMs} ms processing)`).join(', '),
+      measured: vsConsumer
+        .map((r) => `${r.vs['sqs-consumer']}x (${r.delayMs} ms processing)`)
+        .join(', '),
       met: worst >= 2,
       value: worst,
     });
@@ -423,7 +510,10 @@ function checkTargets(summary, ratios, idle, overhead) {
     targets.push({
       id: 'peak-buffered',
       goal: 'peak buffered never above highWaterMark',
-      measured: streams.map((s) => `${s.peakBuffered}/${s.highWaterMark} (c${s.concurrency})`).filter((v, i, a) => a.indexOf(v) === i).join(', '),
+      measured: streams
+        .map((s) => `${s.peakBuffered}/${s.highWaterMark} (c${s.concurrency})`)
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join(', '),
       met: over.length === 0,
       value: Math.max(...streams.map((s) => s.peakBuffered - s.highWaterMark)),
     });
@@ -461,10 +551,12 @@ function headline(summary, ratios, idle, overhead) {
   const consumer = find(summary, 'sqs-consumer', 1, 20, 0);
   let line = `sqs-streams: ${parts.join(', ')} (concurrency 1, 20 ms RTT)`;
   if (vsRaw.length) line += `; ${Math.min(...vsRaw)}-${Math.max(...vsRaw)}x the raw SDK loop`;
-  if (s) line += `; ${s.requestsPerMessage} requests/message${consumer ? ` (sqs-consumer: ${consumer.requestsPerMessage})` : ''}`;
+  if (s)
+    line += `; ${s.requestsPerMessage} requests/message${consumer ? ` (sqs-consumer: ${consumer.requestsPerMessage})` : ''}`;
   const idleStream = idle?.find((r) => r.subject === 'sqs-streams' && r.concurrency === 1);
   const idleNaive = idle?.find((r) => r.subject === 'naive');
-  if (idleStream) line += `; ${idleStream.receivesPerMinute} receives/min idle${idleNaive ? ` (naive: ${idleNaive.receivesPerMinute})` : ''}`;
+  if (idleStream)
+    line += `; ${idleStream.receivesPerMinute} receives/min idle${idleNaive ? ` (naive: ${idleNaive.receivesPerMinute})` : ''}`;
   if (overhead) line += `; ${fmt(overhead.streams.msgsPerSec)} msgs/s stream overhead per core`;
   return `${line}.`;
 }
@@ -481,7 +573,9 @@ function fmt(n) {
 }
 
 function printTable(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.title.length, ...rows.map((r) => String(c.get(r)).length)));
+  const widths = columns.map((c) =>
+    Math.max(c.title.length, ...rows.map((r) => String(c.get(r)).length)),
+  );
   const line = (cells) => cells.map((cell, i) => String(cell).padEnd(widths[i])).join('  ');
   console.log(line(columns.map((c) => c.title)));
   for (const row of rows) console.log(line(columns.map((c) => c.get(row))));
@@ -502,21 +596,31 @@ function printResults(results) {
         { title: 'cpu ms/10k', get: (r) => fmt(r.cpuMsPer10k) },
         { title: 'rss MB', get: (r) => fmt(r.peakRssMB) },
         { title: 'peak held', get: (r) => r.peakHeld },
-        { title: 'buffered/hwm', get: (r) => (r.peakBuffered === undefined ? '' : `${r.peakBuffered}/${r.highWaterMark}`) },
+        {
+          title: 'buffered/hwm',
+          get: (r) => (r.peakBuffered === undefined ? '' : `${r.peakBuffered}/${r.highWaterMark}`),
+        },
       ]);
     }
   }
   if (ratios.length > 0) {
-    console.log('\n== sqs-streams throughput relative to each peer (same RTT, processing, concurrency)');
+    console.log(
+      '\n== sqs-streams throughput relative to each peer (same RTT, processing, concurrency)',
+    );
     printTable(ratios, [
       { title: 'conc', get: (r) => r.concurrency },
       { title: 'rtt', get: (r) => r.rttMs },
       { title: 'delay', get: (r) => r.delayMs },
-      ...SUBJECTS.filter((s) => s.id !== 'sqs-streams').map((s) => ({ title: `vs ${s.id}`, get: (r) => (r.vs[s.id] === undefined ? '' : `${r.vs[s.id]}x`) })),
+      ...SUBJECTS.filter((s) => s.id !== 'sqs-streams').map((s) => ({
+        title: `vs ${s.id}`,
+        get: (r) => (r.vs[s.id] === undefined ? '' : `${r.vs[s.id]}x`),
+      })),
     ]);
   }
   if (idle) {
-    console.log(`\n== idle queue: receives per minute (${profile.idleWindowS} s window after a 3 s warm-up)`);
+    console.log(
+      `\n== idle queue: receives per minute, steady state over a ${profile.idleWindowS} s window`,
+    );
     printTable(idle, [
       { title: 'subject', get: (r) => r.label },
       { title: 'conc', get: (r) => r.concurrency },
@@ -525,7 +629,9 @@ function printResults(results) {
     ]);
   }
   if (overhead) {
-    console.log(`\n== stream-layer overhead, stub client, one core: sqs-streams ${fmt(overhead.streams.msgsPerSec)} msgs/s, bare loop ${fmt(overhead.loop.msgsPerSec)} msgs/s (${overhead.ratio}x)`);
+    console.log(
+      `\n== stream-layer overhead, stub client, one core: sqs-streams ${fmt(overhead.streams.msgsPerSec)} msgs/s, bare loop ${fmt(overhead.loop.msgsPerSec)} msgs/s (${overhead.ratio}x)`,
+    );
   }
   console.log('\n== targets');
   for (const t of targets) console.log(`${t.met ? 'met   ' : 'MISSED'}  ${t.goal}: ${t.measured}`);
@@ -537,7 +643,8 @@ function printResults(results) {
 
 function versionOf(name) {
   try {
-    return JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    return JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'))
+      .version;
   } catch {
     return undefined;
   }
@@ -547,7 +654,11 @@ async function main() {
   const startedAt = new Date();
   const loadStart = os.loadavg();
   const server = await startEndpoint();
-  const proxy = await startSqsProxy({ target: server.endpoint, maxDurationMs: 3_600_000, maxRequests: 50_000_000 });
+  const proxy = await startSqsProxy({
+    target: server.endpoint,
+    maxDurationMs: 3_600_000,
+    maxRequests: 50_000_000,
+  });
   const direct = createClient(server.endpoint);
   const ctx = { server, proxy, direct };
   log(`bench: ${FULL ? 'full' : 'quick'} profile, endpoint ${server.kind} ${server.endpoint}`);
@@ -562,7 +673,8 @@ async function main() {
         for (const rttMs of profile.rtts) {
           for (const delayMs of profile.delays) {
             for (const subject of subjects) {
-              for (const concurrency of subject.concurrencies) plan.push({ subject, concurrency, rttMs, delayMs, rep });
+              for (const concurrency of subject.concurrencies)
+                plan.push({ subject, concurrency, rttMs, delayMs, rep });
             }
           }
         }
@@ -574,7 +686,9 @@ async function main() {
         runs.push(run);
         log(
           `[${index}/${plan.length}] ${p.subject.id} c${p.concurrency} rtt ${p.rttMs} ms delay ${p.delayMs} ms: ` +
-            (run.ok ? `${fmt(run.msgsPerSec)} msgs/s, ${run.requestsPerMessage} req/msg, peak held ${run.peakHeld}` : 'FAILED'),
+            (run.ok
+              ? `${fmt(run.msgsPerSec)} msgs/s, ${run.requestsPerMessage} req/msg, peak held ${run.peakHeld}`
+              : 'FAILED'),
         );
       }
     }
@@ -609,16 +723,31 @@ async function main() {
       loadAverageAtEnd: os.loadavg().map((l) => round(l, 3)),
     },
     versions: Object.fromEntries(
-      ['sqs-streams', '@aws-sdk/client-sqs', 'sqs-consumer', 'squiss-ts', 'fauxqs', 'vega', 'vega-lite'].map((n) => [
+      [
+        'sqs-streams',
+        '@aws-sdk/client-sqs',
+        'sqs-consumer',
+        'squiss-ts',
+        'fauxqs',
+        'vega',
+        'vega-lite',
+      ].map((n) => [
         n,
-        n === 'sqs-streams' ? JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version : versionOf(n),
+        n === 'sqs-streams'
+          ? JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version
+          : versionOf(n),
       ]),
     ),
     settings: {
-      endpoint: server.kind === 'fauxqs' ? `fauxqs ${versionOf('fauxqs')} in its own process` : 'SQS_ENDPOINT',
-      proxy: '__tests__/support/sqs-proxy.ts in the runner process (RTT split half before, half after forwarding)',
+      endpoint:
+        server.kind === 'fauxqs'
+          ? `fauxqs ${versionOf('fauxqs')} in its own process`
+          : 'SQS_ENDPOINT',
+      proxy:
+        '__tests__/support/sqs-proxy.ts in the runner process (RTT split half before, half after forwarding)',
       ...profile,
       messageBytes: BODY.length,
+      package: pkg ?? 'dist/ (npm run build)',
       queueVisibilityTimeoutS: 60,
       billableActions: ACTIONS,
     },
@@ -633,7 +762,8 @@ async function main() {
   results.headline = headline(summary, ratios, idle, overhead);
   printResults(results);
 
-  const out = args.out ?? path.join(root, FULL ? 'bench/results/full.json' : 'bench/.tmp/quick.json');
+  const out =
+    args.out ?? path.join(root, FULL ? 'bench/results/full.json' : 'bench/.tmp/quick.json');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   log(`\nresults: ${path.relative(root, out)} (${results.durationS} s)`);

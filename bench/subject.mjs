@@ -2,9 +2,10 @@
 //
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
-// Config: { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode }
+// Config: { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode, pkg? }
 //   subject:  'sqs-streams' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
 //   mode:     'throughput' (report 'done' once `messages` deletes are confirmed) | 'idle'
+//   pkg:      where to import sqs-streams from (default: the package itself, i.e. dist/)
 //
 // Protocol: child -> { type: 'ready' }; parent -> { type: 'start' }; child -> { type: 'done', ... }
 // (throughput); parent -> { type: 'stop' }; child -> { type: 'stopped', ... } and exits.
@@ -12,7 +13,9 @@
 // Every subject gets the same SDK client setup, and the same meter: a middleware on the client
 // counts the messages each ReceiveMessage returned and each delete SQS confirmed, whatever the
 // library does with them, and the processing stage counts what it started and finished.
+/* global AbortController */
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -72,17 +75,22 @@ function onDeleted(count) {
   }
 }
 
+/** When each ReceiveMessage call started (ms after 'start'); kept in idle mode only. */
+const receiveStarts = [];
+
 /** Counts what each request did, at the SDK's outermost step (once per call, retries inside). */
 function instrument(client) {
   client.middlewareStack.add(
     (next, context) => async (args) => {
+      if (mode === 'idle' && context.commandName === 'ReceiveMessageCommand') {
+        receiveStarts.push(performance.now() - startedAt);
+      }
       const result = await next(args);
       switch (context.commandName) {
         case 'ReceiveMessageCommand':
           onReceived(result.output.Messages?.length ?? 0);
           break;
         case 'DeleteMessageBatchCommand':
-          if (process.env.BENCH_HIST) (meter.hist ??= {})[args.input.Entries.length] = (meter.hist?.[args.input.Entries.length] ?? 0) + 1;
           onDeleted(result.output.Successful?.length ?? 0);
           break;
         case 'DeleteMessageCommand':
@@ -115,9 +123,9 @@ let extraStats = () => undefined;
 const subjects = {
   /** SqsReadable -> a concurrent processing stage -> SqsAckWritable, with stream.pipeline. */
   async 'sqs-streams'() {
-    const { SqsReadable, SqsAckWritable } = await import(process.env.BENCH_PKG ?? 'sqs-streams');
+    const { SqsReadable, SqsAckWritable } = await import(config.pkg ?? 'sqs-streams');
     const client = instrument(createClient(endpoint));
-    const source = new SqsReadable({ queueUrl, client, concurrency, ...(process.env.BENCH_ACK_WINDOW ? { ackBatchWindowMs: Number(process.env.BENCH_ACK_WINDOW) } : {}) });
+    const source = new SqsReadable({ queueUrl, client, concurrency });
     meter.highWaterMark = source.readableHighWaterMark;
     // Exact peak of the readable's buffer: sampled right after every push.
     const push = source.push.bind(source);
@@ -136,24 +144,7 @@ const subjects = {
       },
       { concurrency: 10 * concurrency },
     );
-    let sink = new SqsAckWritable();
-    if (process.env.BENCH_EAGER_ACK) {
-      const { Writable } = await import('node:stream');
-      const acks = new WeakMap();
-      sink = new (class extends Writable {
-        write(chunk, enc, cb) {
-          acks.set(chunk, chunk.ack());
-          return super.write(chunk, enc, cb);
-        }
-        _write(chunk, _e, cb) {
-          acks.get(chunk).then(() => cb(), cb);
-        }
-        _writev(chunks, cb) {
-          Promise.all(chunks.map((c) => acks.get(c.chunk))).then(() => cb(), cb);
-        }
-      })({ objectMode: true, highWaterMark: 32 });
-    }
-    const done = pipeline(processing, sink);
+    const done = pipeline(processing, new SqsAckWritable());
     return async () => {
       await source.stop();
       await done;
@@ -192,7 +183,9 @@ const subjects = {
         if (batch.length === 0) continue;
         await Promise.all(batch.map((m) => handle(m.MessageId)));
         const entries = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
-        const deleting = client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        const deleting = client.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+        );
         deletes.add(deleting);
         void deleting.finally(() => deletes.delete(deleting));
       }
@@ -248,7 +241,11 @@ const subjects = {
     const loop = async () => {
       while (running) {
         const out = await client.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+          }),
         );
         const batch = out.Messages ?? [];
         if (batch.length === 0) {
@@ -276,6 +273,7 @@ const subjects = {
 async function startConsumers(handler, batch) {
   const { Consumer } = await import('sqs-consumer');
   const client = instrument(createClient(endpoint));
+  let stopping = false;
   const consumers = Array.from({ length: concurrency }, () => {
     const consumer = Consumer.create({
       queueUrl,
@@ -283,12 +281,19 @@ async function startConsumers(handler, batch) {
       batchSize: 10,
       ...(batch ? { handleMessageBatch: handler } : { handleMessage: handler }),
     });
-    consumer.on('error', (error) => console.error('sqs-consumer error', error.message));
-    consumer.on('processing_error', (error) => console.error('sqs-consumer processing_error', error.message));
+    // Its stop({ abort: true }) reports the aborted long poll as an error: expected then.
+    consumer.on(
+      'error',
+      (error) => stopping || console.error('sqs-consumer error:', error.message),
+    );
+    consumer.on('processing_error', (error) =>
+      console.error('sqs-consumer processing_error:', error.message),
+    );
     return consumer;
   });
   for (const consumer of consumers) consumer.start();
   return async () => {
+    stopping = true;
     await Promise.all(
       consumers.map(
         (consumer) =>
@@ -304,7 +309,7 @@ async function startConsumers(handler, batch) {
 const start = subjects[subject];
 if (start === undefined) throw new Error(`Unknown subject ${subject}`);
 // Load the subject's modules before the clock starts.
-if (subject === 'sqs-streams') await import(process.env.BENCH_PKG ?? 'sqs-streams');
+if (subject === 'sqs-streams') await import(config.pkg ?? 'sqs-streams');
 if (subject.startsWith('sqs-consumer')) await import('sqs-consumer');
 if (subject === 'squiss') await import('squiss-ts');
 
@@ -321,7 +326,9 @@ process.on('message', async (message) => {
     }, 15_000);
     await stop?.();
     clearTimeout(timer);
-    send({ type: 'stopped', meter: { ...meter }, extra: extraStats() }, () => process.exit(0));
+    send({ type: 'stopped', meter: { ...meter }, extra: extraStats(), receiveStarts }, () =>
+      process.exit(0),
+    );
   }
 });
 process.on('disconnect', () => process.exit(0));

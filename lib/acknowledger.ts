@@ -4,6 +4,7 @@ import {
   type BatchResultErrorEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
 import { debug } from './debug.js';
 import { BatchEntryError, SqsStreamError, toStreamError } from './errors.js';
 import type { SqsMessage } from './message.js';
@@ -198,6 +199,9 @@ export class Acknowledger {
 
   constructor(options: AcknowledgerOptions) {
     this.#options = options;
+    // Every request and every retry wait listens on this one signal: a release of hundreds of
+    // messages runs dozens of requests at once, which is no leak.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** Entries waiting, retrying or in flight. */
@@ -335,7 +339,7 @@ export class Acknowledger {
     for (;;) {
       const batch = this.#take(lane, true);
       if (batch.length === 0) break;
-      void this.#run(lane, batch);
+      this.#start(lane, batch);
     }
     if (lane.timer === undefined && lane.pending.length > 0) {
       // Not unref'd: a caller awaits these entries, and the wait is short.
@@ -355,7 +359,7 @@ export class Acknowledger {
     for (;;) {
       const batch = this.#take(lane, false);
       if (batch.length === 0) break;
-      void this.#run(lane, batch);
+      this.#start(lane, batch);
     }
     // Entries that wait for an earlier change of the same message go when it completes.
   }
@@ -403,6 +407,14 @@ export class Acknowledger {
       (entry.kind === 'heartbeat' && this.#heartbeatsStopped);
     if (stale) this.#drop(entry);
     return stale;
+  }
+
+  #start(lane: Lane, entries: Entry[]): void {
+    this.#run(lane, entries).catch((error: unknown) => {
+      // Not SQS's answer but a bug or a throwing callback: no entry may hang because of it.
+      const streamError = toStreamError(error, lane.operation, this.#options.queueUrl);
+      for (const entry of entries) this.#finish(entry, streamError);
+    });
   }
 
   async #run(lane: Lane, entries: Entry[]): Promise<void> {
@@ -488,7 +500,14 @@ export class Acknowledger {
         delay,
         attempt,
       );
-      this.#options.onRetry?.(retryError, attempt, delay);
+      try {
+        this.#options.onRetry?.(retryError, attempt, delay);
+      } catch (error) {
+        // A throwing 'retry' listener is the listener's bug: surface it as EventEmitter would.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
       job.round = again;
       for (const entry of again) entry.state = 'waiting';
       // A heartbeat retry alone must not keep the process alive; an ack someone awaits does.

@@ -162,7 +162,7 @@ export class Heartbeat {
     this.#timerAt = at;
     this.#timer = setTimeout(() => this.#beat(), Math.max(0, at - Date.now()));
     // A heartbeat alone must not keep the process alive.
-    // x
+    this.#timer.unref();
   }
 
   #disarm(): void {

@@ -1,4 +1,11 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageSystemAttributeName,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { toStreamError } from './errors.js';
 import { isAbortError, withRetry, type OnRetry, type ResolvedRetryOptions } from './retry.js';
 
@@ -70,4 +77,34 @@ export async function getVisibilityTimeout(queueUrl: string, call: Call): Promis
     if (isAbortError(error)) throw error;
     throw toStreamError(error, 'GetQueueAttributes', queueUrl);
   }
+}
+
+/** One ReceiveMessage, as SqsReadable sizes it. */
+export interface ReceiveRequest {
+  queueUrl: string;
+  maxMessages: number;
+  waitTimeSeconds: number;
+  visibilityTimeout: number | undefined;
+  attributeNames: string[];
+  messageAttributeNames: string[];
+}
+
+/** Sends one ReceiveMessage (no retry: the caller owns that) and returns its messages. */
+export async function receiveMessages(
+  client: SQSClient,
+  request: ReceiveRequest,
+  signal: AbortSignal,
+): Promise<Message[]> {
+  const out = await client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: request.queueUrl,
+      MaxNumberOfMessages: request.maxMessages,
+      WaitTimeSeconds: request.waitTimeSeconds,
+      VisibilityTimeout: request.visibilityTimeout,
+      MessageSystemAttributeNames: request.attributeNames as MessageSystemAttributeName[],
+      MessageAttributeNames: request.messageAttributeNames,
+    }),
+    { abortSignal: signal },
+  );
+  return out.Messages ?? [];
 }

@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
-import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from './client.js';
 import { debug } from './debug.js';
+import { nextReceiveSize, nextWaitSeconds } from './demand.js';
 import { toStreamError } from './errors.js';
 import { SqsMessage } from './message.js';
-import { getVisibilityTimeout, resolveQueueUrl } from './queue.js';
+import { getVisibilityTimeout, receiveMessages, resolveQueueUrl } from './queue.js';
 import {
   normalizeReadableOptions,
   type NormalizedReadableOptions,
@@ -187,30 +188,17 @@ export class SqsReadable extends Readable {
     if (!this.#demanded || this.#stopping || this.destroyed || this.#tracker === undefined) return;
     if (this.#pauseTimer !== undefined) return;
     while (this.#receives.size < this.#options.concurrency) {
-      const size = this.#nextReceiveSize();
+      const size = nextReceiveSize({
+        highWaterMark: this.#options.highWaterMark,
+        batchSize: this.#options.batchSize,
+        maxMessages: this.#options.maxMessages,
+        received: this.stats.received,
+        buffered: this.readableLength,
+        requested: this.#requested,
+      });
       if (size === 0) return;
       this.#startReceive(size);
     }
-  }
-
-  #nextReceiveSize(): number {
-    const { highWaterMark, batchSize, maxMessages } = this.#options;
-    const buffered = this.readableLength;
-    const allowed = maxMessages - this.stats.received - this.#requested;
-    const demand = Math.min(highWaterMark - buffered - this.#requested, allowed, batchSize);
-    if (demand <= 0) return 0;
-    // Keep requests full: a smaller one only when the reader is starving.
-    const fullBatch = Math.min(batchSize, highWaterMark, maxMessages - this.stats.received);
-    if (demand < fullBatch && buffered > 0) return 0;
-    return demand;
-  }
-
-  /** The long-poll wait, cut short so an idle timeout is noticed without aborting a poll. */
-  #nextWaitSeconds(): number {
-    const { waitTimeSeconds, idleTimeoutMs } = this.#options;
-    if (idleTimeoutMs === undefined) return waitTimeSeconds;
-    const idleFor = this.#emptySince === undefined ? 0 : Date.now() - this.#emptySince;
-    return Math.max(0, Math.min(waitTimeSeconds, Math.ceil((idleTimeoutMs - idleFor) / 1000)));
   }
 
   #startReceive(size: number): void {
@@ -218,7 +206,13 @@ export class SqsReadable extends Readable {
     const onLifetimeAbort = (): void => controller.abort();
     this.#lifetime.signal.addEventListener('abort', onLifetimeAbort, { once: true });
     this.#requested += size;
-    const waitSeconds = this.#nextWaitSeconds();
+    const { waitTimeSeconds, idleTimeoutMs } = this.#options;
+    const waitSeconds = nextWaitSeconds(
+      waitTimeSeconds,
+      idleTimeoutMs,
+      this.#emptySince,
+      Date.now(),
+    );
     const startedAt = Date.now();
     const done = this.#receive(size, waitSeconds, controller.signal).then(
       (messages) => ({ messages, error: undefined as unknown }),
@@ -235,24 +229,19 @@ export class SqsReadable extends Readable {
   }
 
   #receive(size: number, waitSeconds: number, signal: AbortSignal): Promise<Message[]> {
-    const queueUrl = this.#queueUrl as string;
     const { attributeNames, messageAttributeNames, visibilityTimeout, retry } = this.#options;
+    const request = {
+      queueUrl: this.#queueUrl as string,
+      maxMessages: size,
+      waitTimeSeconds: waitSeconds,
+      visibilityTimeout,
+      attributeNames,
+      messageAttributeNames,
+    };
     return withRetry(
-      async () => {
+      () => {
         this.stats.receiveRequests++;
-        const out = await this.#client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: size,
-            WaitTimeSeconds: waitSeconds,
-            VisibilityTimeout: visibilityTimeout,
-            MessageSystemAttributeNames:
-              attributeNames as ReceiveMessageCommand['input']['MessageSystemAttributeNames'],
-            MessageAttributeNames: messageAttributeNames,
-          }),
-          { abortSignal: signal },
-        );
-        return out.Messages ?? [];
+        return receiveMessages(this.#client, request, signal);
       },
       retry,
       signal,

@@ -1,5 +1,5 @@
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { normalizeBackoff } from './readable-options.js';
+import { normalizeBackoff } from './backoff-options.js';
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 import { SQS_MAX_MESSAGE_BYTES } from './send-input.js';
 import {

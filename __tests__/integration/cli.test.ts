@@ -18,6 +18,8 @@ import {
 const CLI = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 /** Upper bound on any one CLI run: a hung child is killed and the test fails. */
 const RUN_TIMEOUT_MS = 40_000;
+// Each test runs the CLI a few times; a project-level `testTimeout` is not applied by Jest.
+jest.setTimeout(90_000);
 
 interface RunResult {
   code: number | null;
@@ -100,7 +102,9 @@ function lines(text: string): string[] {
 function summary(text: string, prefix: string): Record<string, string> {
   // The summary line is `prefix key=value key=value ...`; other lines of the prefix are prose.
   const line = lines(text).find(
-    (l) => l.startsWith(`${prefix} `) && /^[\w/-]+=\S*$/.test(l.slice(prefix.length + 1).split(' ')[0] ?? ''),
+    (l) =>
+      l.startsWith(`${prefix} `) &&
+      /^[\w/-]+=\S*$/.test(l.slice(prefix.length + 1).split(' ')[0] ?? ''),
   );
   if (line === undefined) throw new Error(`no "${prefix}" summary line in:\n${text}`);
   const out: Record<string, string> = {};
@@ -143,7 +147,14 @@ describe('sqs-streams CLI (built, as a child process)', () => {
     expect(send.code).toBe(0);
     expect(summary(send.stdout, 'send:')).toMatchObject({ sent: '500' });
 
-    const receive = await runCli(['receive', queueUrl, '--delete', '--max', '500', ...connection()]);
+    const receive = await runCli([
+      'receive',
+      queueUrl,
+      '--delete',
+      '--max',
+      '500',
+      ...connection(),
+    ]);
     expect(receive.code).toBe(0);
     const received = lines(receive.stdout).map(
       (line) =>
@@ -208,6 +219,29 @@ describe('sqs-streams CLI (built, as a child process)', () => {
     expect(sorted(moved.map((m) => m.Body ?? ''))).toEqual(sorted(bodies));
   });
 
+  it('on SIGINT during move finishes what it holds: every message in exactly one queue, none invisible', async () => {
+    const from = await createTestQueue();
+    const to = await createTestQueue();
+    const total = 2000;
+    const bodies = await sendTestMessages(client, from, total, (i) => `stop-${token()}-${i}`);
+
+    const move = await runCli(['move', from, to, ...connection()], {
+      // Whenever it lands (before, during or after the first batches), the result must hold.
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 900),
+    });
+    expect(move.code).toBe(0);
+    const stats = summary(move.stdout, 'move:');
+    expect(stats).toMatchObject({ 'stopped-by': 'SIGINT', released: '0' });
+    expect(stats['deleted']).toBe(stats['received']);
+    expect(stats['sent']).toBe(stats['received']);
+
+    const drain = { waitTimeSeconds: 1, maxEmptyReceives: 2, maxMessages: total + 100 };
+    const left = (await drainQueue(client, from, drain)).map((m) => m.Body ?? '');
+    const moved = (await drainQueue(client, to, drain)).map((m) => m.Body ?? '');
+    expect(moved).toHaveLength(Number(stats['sent']));
+    expect(sorted([...left, ...moved])).toEqual(sorted(bodies));
+  });
+
   it('stops at a bad NDJSON line, naming it, after sending every line before it', async () => {
     const queueUrl = await createTestQueue();
     const run = token();
@@ -258,20 +292,23 @@ describe('sqs-streams CLI (built, as a child process)', () => {
     const bodies = await sendTestMessages(client, queueUrl, total, (i) => `${run}-${i}-${pad}`);
 
     let stopAt = 0;
-    const receive = await runCli(['receive', queueUrl, '--delete', '--body-only', ...connection()], {
-      onSpawn: (child) => {
-        const stdout = child.stdout as NodeJS.ReadableStream;
-        stdout.once('data', () => {
-          // Stop reading: stdout backpressure must stop the child receiving.
-          stdout.pause();
-          setTimeout(() => {
-            stopAt = Date.now();
-            child.kill('SIGTERM');
-            setTimeout(() => stdout.resume(), 300);
-          }, 700);
-        });
+    const receive = await runCli(
+      ['receive', queueUrl, '--delete', '--body-only', ...connection()],
+      {
+        onSpawn: (child) => {
+          const stdout = child.stdout as NodeJS.ReadableStream;
+          stdout.once('data', () => {
+            // Stop reading: stdout backpressure must stop the child receiving.
+            stdout.pause();
+            setTimeout(() => {
+              stopAt = Date.now();
+              child.kill('SIGTERM');
+              setTimeout(() => stdout.resume(), 300);
+            }, 700);
+          });
+        },
       },
-    });
+    );
     expect(stopAt).toBeGreaterThan(0);
     expect(receive.signal).toBeNull();
     expect(receive.code).toBe(0);
@@ -305,7 +342,11 @@ describe('sqs-streams CLI (built, as a child process)', () => {
     });
     expect(receive.code).toBe(0);
     expect(lines(receive.stdout).length).toBe(50);
-    expect(summary(receive.stderr, 'receive:')).toMatchObject({ deleted: '0', released: '50' });
+    expect(summary(receive.stderr, 'receive:')).toMatchObject({
+      deleted: '0',
+      released: '50',
+      'stopped-by': 'SIGTERM',
+    });
     const left = await drainQueue(client, queueUrl, { waitTimeSeconds: 1 });
     expect(sorted(left.map((m) => m.Body ?? ''))).toEqual(sorted(bodies));
   });
@@ -335,7 +376,13 @@ describe('sqs-streams CLI (built, as a child process)', () => {
   });
 
   it('exits 1 with a message that says what to do when the queue does not exist', async () => {
-    const result = await runCli(['receive', `no-such-queue-${token()}`, '--max', '1', ...connection()]);
+    const result = await runCli([
+      'receive',
+      `no-such-queue-${token()}`,
+      '--max',
+      '1',
+      ...connection(),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/does not exist.*Check the queue URL or name/);
   });

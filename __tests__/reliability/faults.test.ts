@@ -15,7 +15,13 @@ import {
   testEndpoint,
 } from '../support/sqs-helpers';
 import { startSqsProxy, totalInjected, type FaultKind, type SqsProxy } from '../support/sqs-proxy';
-import { killAllWorkers, retriesByError, startWorker, tally, waitForExit } from '../support/reliability-procs';
+import {
+  killAllWorkers,
+  retriesByError,
+  startWorker,
+  tally,
+  waitForExit,
+} from '../support/reliability-procs';
 import { report } from '../support/reliability-report';
 
 const RATE = 0.1;
@@ -70,7 +76,11 @@ describe('faults on the receive side', () => {
 
     // Anything still hidden comes back within one visibility timeout: the queue must then be empty.
     await sleep((VISIBILITY_TIMEOUT + 0.5) * 1000);
-    const left = await drainQueue(admin, queueUrl, { waitTimeSeconds: 1, maxEmptyReceives: 2, timeoutMs: 20_000 });
+    const left = await drainQueue(admin, queueUrl, {
+      waitTimeSeconds: 1,
+      maxEmptyReceives: 2,
+      timeoutMs: 20_000,
+    });
 
     const t = tally(sent, [consumer]);
     const done = consumer.events.find((e) => e.t === 'done');
@@ -93,7 +103,11 @@ describe('faults on the receive side', () => {
     });
 
     expect(consumer.events.filter((e) => e.t === 'error')).toEqual([]);
-    expect({ ...exit, stderr: exit.code === 0 ? '' : consumer.stderr().slice(-3000) }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ ...exit, stderr: exit.code === 0 ? '' : consumer.stderr().slice(-3000) }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
     expect(t.lostBodies).toEqual([]);
     expect(t.unexpected).toBe(0);
     expect(left).toEqual([]);
@@ -130,7 +144,9 @@ describe('faults on the send side', () => {
     const counts = { ...proxy.counts };
     await proxy.close();
 
-    const reportedSent = new Set(producer.events.filter((e) => e.t === 'sent').map((e) => `${prefix}-${e.i}`));
+    const reportedSent = new Set(
+      producer.events.filter((e) => e.t === 'sent').map((e) => `${prefix}-${e.i}`),
+    );
     const reportedFailed = producer.count('fail');
     // A FIFO receive returns one message per group at a time: allow a receive a message.
     const arrived = await drainQueue(admin, queueUrl, {
@@ -163,7 +179,11 @@ describe('faults on the send side', () => {
       stats: done?.stats,
     });
     expect(producer.events.filter((e) => e.t === 'error')).toEqual([]);
-    expect({ ...exit, stderr: exit.code === 0 ? '' : producer.stderr().slice(-3000) }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ ...exit, stderr: exit.code === 0 ? '' : producer.stderr().slice(-3000) }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
     expect(reportedFailed).toBe(0);
     expect(reportedSent.size).toBe(count);
     expect(missing).toEqual([]);

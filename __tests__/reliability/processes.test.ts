@@ -12,7 +12,13 @@ import {
   testClient,
   testEndpoint,
 } from '../support/sqs-helpers';
-import { killAllWorkers, startWorker, tally, waitForExit, type Worker } from '../support/reliability-procs';
+import {
+  killAllWorkers,
+  startWorker,
+  tally,
+  waitForExit,
+  type Worker,
+} from '../support/reliability-procs';
 import { report } from '../support/reliability-report';
 
 const endpoint = testEndpoint();
@@ -26,7 +32,11 @@ afterAll(async () => {
 
 const run = (): string => randomBytes(4).toString('hex');
 
-function consumer(name: string, queueUrl: string, extra: Partial<Parameters<typeof startWorker>[1]> = {}): Worker {
+function consumer(
+  name: string,
+  queueUrl: string,
+  extra: Partial<Parameters<typeof startWorker>[1]> = {},
+): Worker {
   return startWorker(name, {
     role: 'consume',
     endpoint: endpoint.endpoint,
@@ -49,7 +59,11 @@ describe('consumer processes', () => {
     const sent = await sendTestMessages(admin, queueUrl, 1_000, (i) => `k-${id}-${i}`);
 
     const first = consumer('killed', queueUrl, { processMs: 5 });
-    await first.waitFor('300 messages processed', (events) => events.filter((e) => e.t === 'got').length >= 300, 60_000);
+    await first.waitFor(
+      '300 messages processed',
+      (events) => events.filter((e) => e.t === 'got').length >= 300,
+      60_000,
+    );
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     const firstExit = await waitForExit(first, 10_000);
@@ -57,7 +71,9 @@ describe('consumer processes', () => {
     const ackedByFirst = acked(first);
 
     // Long enough to see the crashed consumer's messages come back (one visibility timeout).
-    const second = consumer('survivor', queueUrl, { idleTimeoutMs: (visibilityTimeout + 4) * 1000 });
+    const second = consumer('survivor', queueUrl, {
+      idleTimeoutMs: (visibilityTimeout + 4) * 1000,
+    });
     const secondExit = await waitForExit(second, 80_000);
     const recoveredIn = (Date.now() - killedAt) / 1000;
     await sleep((visibilityTimeout + 0.5) * 1000);
@@ -65,7 +81,9 @@ describe('consumer processes', () => {
 
     const t = tally(sent, [first, second]);
     const firstIds = new Set(first.events.filter((e) => e.t === 'got').map((e) => e.id));
-    const redeliveredFromCrash = second.events.filter((e) => e.t === 'got' && firstIds.has(e.id)).length;
+    const redeliveredFromCrash = second.events.filter(
+      (e) => e.t === 'got' && firstIds.has(e.id),
+    ).length;
     report('sigkill', {
       messages: sent.length,
       visibilityTimeout,
@@ -102,16 +120,26 @@ describe('consumer processes', () => {
     const sent = await sendTestMessages(admin, queueUrl, 1_000, (i) => `t-${id}-${i}`);
 
     const first = consumer('terminated', queueUrl, { processMs: 5 });
-    await first.waitFor('200 messages processed', (events) => events.filter((e) => e.t === 'got').length >= 200, 60_000);
+    await first.waitFor(
+      '200 messages processed',
+      (events) => events.filter((e) => e.t === 'got').length >= 200,
+      60_000,
+    );
     first.child.kill('SIGTERM');
     const signalledAt = Date.now();
     const exit = await waitForExit(first, 30_000);
     const stopSeconds = (Date.now() - signalledAt) / 1000;
     const gotAtSignal = first.events.findIndex((e) => e.t === 'sigterm');
-    const processedAfterSignal = first.events.slice(gotAtSignal).filter((e) => e.t === 'got').length;
+    const processedAfterSignal = first.events
+      .slice(gotAtSignal)
+      .filter((e) => e.t === 'got').length;
 
     // Well inside the visibility timeout: everything not acked must be visible right now.
-    const left = await drainQueue(admin, queueUrl, { waitTimeSeconds: 1, maxEmptyReceives: 2, timeoutMs: 20_000 });
+    const left = await drainQueue(admin, queueUrl, {
+      waitTimeSeconds: 1,
+      maxEmptyReceives: 2,
+      timeoutMs: 20_000,
+    });
     const checkedWithin = (Date.now() - signalledAt) / 1000;
     const leftBodies = new Set(left.map((m) => m.Body));
     const processed = new Set(first.events.filter((e) => e.t === 'got').map((e) => e.b as string));
@@ -147,7 +175,9 @@ describe('consumer processes', () => {
     const workers = [1, 2, 3, 4].map((n) =>
       consumer(`consumer-${n}`, queueUrl, { idleTimeoutMs: 4_000, processMs: 1 }),
     );
-    await Promise.all(workers.map((w) => w.waitFor('start', (e) => e.some((x) => x.t === 'start'), 20_000)));
+    await Promise.all(
+      workers.map((w) => w.waitFor('start', (e) => e.some((x) => x.t === 'start'), 20_000)),
+    );
     // Let every consumer reach its first long poll before the messages arrive.
     await sleep(1_000);
     const started = Date.now();

@@ -20,7 +20,10 @@ beforeAll(async () => {
       seen.push(String(req.headers['x-amz-target']));
       const md5 = createHash('md5').update('b').digest('hex');
       const body = `{"Messages":[{"MessageId":"m-1","ReceiptHandle":"rh-1","Body":"b","MD5OfBody":"${md5}"}],"QueueUrl":"http://q"}`;
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'content-type': 'application/x-amz-json-1.0',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });
@@ -56,7 +59,9 @@ async function proxied(options: Omit<Parameters<typeof startSqsProxy>[0], 'targe
 }
 
 const receive = (client: SQSClient) =>
-  client.send(new ReceiveMessageCommand({ QueueUrl: `${target}/000000000000/q`, WaitTimeSeconds: 0 }));
+  client.send(
+    new ReceiveMessageCommand({ QueueUrl: `${target}/000000000000/q`, WaitTimeSeconds: 0 }),
+  );
 
 describe('sqs-proxy', () => {
   it('forwards requests and counts them by action', async () => {
@@ -67,7 +72,11 @@ describe('sqs-proxy', () => {
     await receive(client);
     expect(proxy.counts).toEqual({ ReceiveMessage: 2, GetQueueUrl: 1 });
     expect(proxy.requests).toBe(3);
-    expect(seen).toEqual(['AmazonSQS.ReceiveMessage', 'AmazonSQS.GetQueueUrl', 'AmazonSQS.ReceiveMessage']);
+    expect(seen).toEqual([
+      'AmazonSQS.ReceiveMessage',
+      'AmazonSQS.GetQueueUrl',
+      'AmazonSQS.ReceiveMessage',
+    ]);
   });
 
   it.each<[FaultKind, string, number | undefined, boolean]>([
@@ -77,32 +86,39 @@ describe('sqs-proxy', () => {
     ['throttle', 'RequestThrottled', 400, false],
     ['reset', 'TimeoutError', undefined, false],
     ['drop', 'TimeoutError', undefined, true],
-  ])('injects %s: the SDK surfaces %s (status %s), a transient error', async (kind, name, status, forwarded) => {
-    const { proxy, client } = await proxied({ faults: { rate: 1, kinds: [kind] } });
-    const error = (await receive(client).catch((e: unknown) => e)) as {
-      name: string;
-      code?: string;
-      $metadata?: { httpStatusCode?: number };
-    };
-    expect(error).toBeInstanceOf(Error);
-    if (kind === 'reset' || kind === 'drop') {
-      // In plain Node the SDK surfaces `TimeoutError` with `code: 'ECONNRESET'` (transient). Under
-      // Jest the socket error comes from Node's own realm, fails the SDK's `instanceof Error`, and
-      // is wrapped into a bare `Error('AWS SDK error wrapper for TimeoutError: socket hang up')`
-      // without code: so the fault-injection consumers run as plain Node child processes.
-      expect(`${error.name}: ${(error as Error).message} ${error.code ?? ''}`).toMatch(/socket hang up|ECONNRESET/);
-    } else {
-      expect(error.name).toBe(name);
-      expect(isTransientError(error)).toBe(true);
-    }
-    expect(error.$metadata?.httpStatusCode).toBe(status);
-    expect(proxy.injected[kind]).toBe(1);
-    expect(proxy.injectedByAction).toEqual({ ReceiveMessage: { [kind]: 1 } });
-    expect(seen.length).toBe(forwarded ? 1 : 0);
-  });
+  ])(
+    'injects %s: the SDK surfaces %s (status %s), a transient error',
+    async (kind, name, status, forwarded) => {
+      const { proxy, client } = await proxied({ faults: { rate: 1, kinds: [kind] } });
+      const error = (await receive(client).catch((e: unknown) => e)) as {
+        name: string;
+        code?: string;
+        $metadata?: { httpStatusCode?: number };
+      };
+      expect(error).toBeInstanceOf(Error);
+      if (kind === 'reset' || kind === 'drop') {
+        // In plain Node the SDK surfaces `TimeoutError` with `code: 'ECONNRESET'` (transient). Under
+        // Jest the socket error comes from Node's own realm, fails the SDK's `instanceof Error`, and
+        // is wrapped into a bare `Error('AWS SDK error wrapper for TimeoutError: socket hang up')`
+        // without code: so the fault-injection consumers run as plain Node child processes.
+        expect(`${error.name}: ${(error as Error).message} ${error.code ?? ''}`).toMatch(
+          /socket hang up|ECONNRESET/,
+        );
+      } else {
+        expect(error.name).toBe(name);
+        expect(isTransientError(error)).toBe(true);
+      }
+      expect(error.$metadata?.httpStatusCode).toBe(status);
+      expect(proxy.injected[kind]).toBe(1);
+      expect(proxy.injectedByAction).toEqual({ ReceiveMessage: { [kind]: 1 } });
+      expect(seen.length).toBe(forwarded ? 1 : 0);
+    },
+  );
 
   it('can throttle as ThrottlingException', async () => {
-    const { client } = await proxied({ faults: { rate: 1, kinds: ['throttle'], throttleCode: 'ThrottlingException' } });
+    const { client } = await proxied({
+      faults: { rate: 1, kinds: ['throttle'], throttleCode: 'ThrottlingException' },
+    });
     const error = (await receive(client).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe('ThrottlingException');
     expect(isTransientError(error)).toBe(true);
@@ -132,7 +148,12 @@ describe('sqs-proxy', () => {
       });
       const outcomes: string[] = [];
       for (let i = 0; i < 60; i++) {
-        outcomes.push(await receive(client).then(() => 'ok', (e: Error) => e.name));
+        outcomes.push(
+          await receive(client).then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+        );
       }
       expect(proxy.injected['500'] + proxy.injected['503'] + proxy.injected.throttle).toBe(
         outcomes.filter((o) => o !== 'ok').length,
@@ -150,9 +171,13 @@ describe('sqs-proxy', () => {
   });
 
   it('faults only the actions named', async () => {
-    const { proxy, client } = await proxied({ faults: { rate: 1, kinds: ['500'], actions: ['GetQueueUrl'] } });
+    const { proxy, client } = await proxied({
+      faults: { rate: 1, kinds: ['500'], actions: ['GetQueueUrl'] },
+    });
     await receive(client);
-    await expect(client.send(new GetQueueUrlCommand({ QueueName: 'q' }))).rejects.toMatchObject({ name: 'InternalError' });
+    await expect(client.send(new GetQueueUrlCommand({ QueueName: 'q' }))).rejects.toMatchObject({
+      name: 'InternalError',
+    });
     expect(proxy.injected['500']).toBe(1);
   });
 
@@ -170,8 +195,12 @@ describe('sqs-proxy', () => {
   });
 
   it('refuses targets that are not loopback, and bad fault options', async () => {
-    await expect(startSqsProxy({ target: 'http://sqs.us-east-1.amazonaws.com' })).rejects.toThrow(/loopback/);
-    await expect(startSqsProxy({ target, faults: { rate: 2, kinds: ['500'] } })).rejects.toThrow(/faults.rate/);
+    await expect(startSqsProxy({ target: 'http://sqs.us-east-1.amazonaws.com' })).rejects.toThrow(
+      /loopback/,
+    );
+    await expect(startSqsProxy({ target, faults: { rate: 2, kinds: ['500'] } })).rejects.toThrow(
+      /faults.rate/,
+    );
     await expect(
       startSqsProxy({ target, faults: { rate: 0.1, kinds: ['teapot' as FaultKind] } }),
     ).rejects.toThrow(/faults.kinds/);

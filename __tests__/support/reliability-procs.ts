@@ -61,7 +61,11 @@ export interface Worker {
   /** Resolves with the exit code and signal. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves once `predicate` holds for the events so far; rejects after `timeoutMs` or on exit. */
-  waitFor(what: string, predicate: (events: WorkerEvent[]) => boolean, timeoutMs: number): Promise<void>;
+  waitFor(
+    what: string,
+    predicate: (events: WorkerEvent[]) => boolean,
+    timeoutMs: number,
+  ): Promise<void>;
   count(t: string): number;
 }
 
@@ -118,7 +122,11 @@ export function startWorker(name: string, config: WorkerConfig): Worker {
   let hasExited = false;
   void exited.then(() => (hasExited = true));
 
-  const waitFor = (what: string, predicate: (e: WorkerEvent[]) => boolean, timeoutMs: number): Promise<void> =>
+  const waitFor = (
+    what: string,
+    predicate: (e: WorkerEvent[]) => boolean,
+    timeoutMs: number,
+  ): Promise<void> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         if (predicate(events)) {
@@ -131,7 +139,9 @@ export function startWorker(name: string, config: WorkerConfig): Worker {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`${name}: no ${what} within ${timeoutMs} ms; stderr:\n${errText.slice(-4000)}`));
+        reject(
+          new Error(`${name}: no ${what} within ${timeoutMs} ms; stderr:\n${errText.slice(-4000)}`),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -153,12 +163,19 @@ export function startWorker(name: string, config: WorkerConfig): Worker {
 }
 
 /** Waits for a worker's exit, at most `timeoutMs`; SIGKILLs it after that and throws. */
-export async function waitForExit(worker: Worker, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function waitForExit(
+  worker: Worker,
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       worker.child.kill('SIGKILL');
-      reject(new Error(`${worker.name} did not exit within ${timeoutMs} ms; stderr:\n${worker.stderr().slice(-4000)}`));
+      reject(
+        new Error(
+          `${worker.name} did not exit within ${timeoutMs} ms; stderr:\n${worker.stderr().slice(-4000)}`,
+        ),
+      );
     }, timeoutMs);
   });
   try {

@@ -30,7 +30,8 @@ const { SQSClient } = require('@aws-sdk/client-sqs');
 const { SqsReadable, SqsAckWritable, SqsWritable } = require(join(config.dist, 'index.js'));
 
 const say = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
-const nameOf = (error) => `${error?.name ?? 'Error'}${error?.code && error.code !== error.name ? `/${error.code}` : ''}`;
+const nameOf = (error) =>
+  `${error?.name ?? 'Error'}${error?.code && error.code !== error.name ? `/${error.code}` : ''}`;
 
 setTimeout(() => {
   say({ t: 'timeout' });
@@ -51,13 +52,17 @@ async function consume() {
     client,
     ...(config.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: config.idleTimeoutMs }),
     ...(config.waitTimeSeconds === undefined ? {} : { waitTimeSeconds: config.waitTimeSeconds }),
-    ...(config.visibilityTimeout === undefined ? {} : { visibilityTimeout: config.visibilityTimeout }),
+    ...(config.visibilityTimeout === undefined
+      ? {}
+      : { visibilityTimeout: config.visibilityTimeout }),
     retry: { maxDelay: 2_000 },
   });
   source.on('receive', (n) => say({ t: 'recv', n }));
   source.on('ack', (m) => say({ t: 'ack', id: m.messageId }));
   source.on('retry', (error, attempt) => say({ t: 'retry', e: nameOf(error), a: attempt }));
-  source.on('heartbeatError', (error) => say({ t: 'heartbeatError', e: nameOf(error), m: error.message }));
+  source.on('heartbeatError', (error) =>
+    say({ t: 'heartbeatError', e: nameOf(error), m: error.message }),
+  );
   process.once('SIGTERM', () => {
     say({ t: 'sigterm' });
     void source.stop();
@@ -83,9 +88,7 @@ async function send() {
   const settled = [];
   for (let i = 0; i < config.count; i++) {
     const body = `${config.bodyPrefix}-${i}`;
-    const chunk = config.fifo
-      ? { body, groupId: `g-${i % 8}`, deduplicationId: body }
-      : body;
+    const chunk = config.fifo ? { body, groupId: `g-${i % 8}`, deduplicationId: body } : body;
     settled.push(
       new Promise((resolve) => {
         sink.write(chunk, (error) => {

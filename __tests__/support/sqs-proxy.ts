@@ -35,7 +35,14 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type FaultKind = '500' | '503' | 'throttle' | 'reset' | 'drop' | 'spike';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['500', '503', 'throttle', 'reset', 'drop', 'spike'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  '500',
+  '503',
+  'throttle',
+  'reset',
+  'drop',
+  'spike',
+];
 
 export interface FaultOptions {
   /** Share of eligible requests that get a fault, 0 to 1. */
@@ -103,7 +110,9 @@ function seededRandom(seed: number): () => number {
 function checkFaults(faults: FaultOptions | null | undefined): FaultOptions | null {
   if (faults === undefined || faults === null) return null;
   if (typeof faults.rate !== 'number' || !(faults.rate >= 0 && faults.rate <= 1)) {
-    throw new RangeError(`Expected \`faults.rate\` to be a number from 0 to 1, got \`${String(faults.rate)}\``);
+    throw new RangeError(
+      `Expected \`faults.rate\` to be a number from 0 to 1, got \`${String(faults.rate)}\``,
+    );
   }
   if (!Array.isArray(faults.kinds) || faults.kinds.some((k) => !FAULT_KINDS.includes(k))) {
     throw new TypeError(`Expected \`faults.kinds\` to be an array of ${FAULT_KINDS.join(', ')}`);
@@ -154,7 +163,9 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     throw new TypeError(`Expected \`target\` to be an http:// URL, got \`${options.target}\``);
   }
   if (!LOOPBACK.has(target.hostname)) {
-    throw new TypeError(`The proxy only forwards to loopback; \`target\` host is \`${target.hostname}\``);
+    throw new TypeError(
+      `The proxy only forwards to loopback; \`target\` host is \`${target.hostname}\``,
+    );
   }
   const targetPort = Number(target.port || 80);
   const basePath = target.pathname.replace(/\/$/, '');
@@ -197,12 +208,17 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     signal: AbortSignal,
   ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer } | undefined> =>
     new Promise((resolve) => {
-      const headers: http.OutgoingHttpHeaders = { ...req.headers, host: target.host, 'content-length': String(body.length) };
+      const headers: http.OutgoingHttpHeaders = {
+        ...req.headers,
+        host: target.host,
+        'content-length': String(body.length),
+      };
       delete headers.connection;
       delete headers['keep-alive'];
       const upstream = http.request(
         {
-          host: target.hostname === 'localhost' ? '127.0.0.1' : target.hostname.replace(/^\[|\]$/g, ''),
+          host:
+            target.hostname === 'localhost' ? '127.0.0.1' : target.hostname.replace(/^\[|\]$/g, ''),
           port: targetPort,
           method: req.method,
           path: basePath + (req.url ?? '/'),
@@ -215,7 +231,11 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
           const chunks: Buffer[] = [];
           upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
           upstreamRes.on('end', () =>
-            resolve({ status: upstreamRes.statusCode ?? 502, headers: upstreamRes.headers, body: Buffer.concat(chunks) }),
+            resolve({
+              status: upstreamRes.statusCode ?? 502,
+              headers: upstreamRes.headers,
+              body: Buffer.concat(chunks),
+            }),
           );
           upstreamRes.on('error', () => resolve(undefined));
         },
@@ -249,14 +269,35 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       await delay(latencyMs / 2);
       switch (fault) {
         case '500':
-          errorResponse(res, 500, 'InternalError', 'Receiver', 'We encountered an internal error. Please try again. (injected by sqs-proxy)', requestId);
+          errorResponse(
+            res,
+            500,
+            'InternalError',
+            'Receiver',
+            'We encountered an internal error. Please try again. (injected by sqs-proxy)',
+            requestId,
+          );
           return;
         case '503':
-          errorResponse(res, 503, 'ServiceUnavailable', 'Receiver', 'The request has failed due to a temporary failure of the server. (injected by sqs-proxy)', requestId);
+          errorResponse(
+            res,
+            503,
+            'ServiceUnavailable',
+            'Receiver',
+            'The request has failed due to a temporary failure of the server. (injected by sqs-proxy)',
+            requestId,
+          );
           return;
         case 'throttle': {
           const code = faults?.throttleCode ?? 'RequestThrottled';
-          errorResponse(res, 400, code, 'Sender', 'Rate exceeded (injected by sqs-proxy)', requestId);
+          errorResponse(
+            res,
+            400,
+            code,
+            'Sender',
+            'Rate exceeded (injected by sqs-proxy)',
+            requestId,
+          );
           return;
         }
         case 'reset':
@@ -281,7 +322,10 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       }
       await delay(latencyMs / 2);
       if (res.destroyed) return;
-      const headers: http.OutgoingHttpHeaders = { ...answer.headers, 'content-length': String(answer.body.length) };
+      const headers: http.OutgoingHttpHeaders = {
+        ...answer.headers,
+        'content-length': String(answer.body.length),
+      };
       delete headers.connection;
       delete headers['keep-alive'];
       delete headers['transfer-encoding'];
@@ -346,7 +390,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       if (faults?.seed !== undefined) random = seededRandom(faults.seed);
     },
     setLatency(next: number): void {
-      if (!(next >= 0)) throw new RangeError(`Expected \`latencyMs\` to be 0 or more, got \`${String(next)}\``);
+      if (!(next >= 0))
+        throw new RangeError(`Expected \`latencyMs\` to be 0 or more, got \`${String(next)}\``);
       latencyMs = next;
     },
     close: () => shutdown('close()'),

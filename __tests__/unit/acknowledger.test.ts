@@ -176,7 +176,7 @@ describe('batching acknowledger', () => {
       useStreamFakeTimers();
       const { mock, stats, receive, retries } = setup();
       const messages = receive(4);
-      const [ok, flaky, gone, bad] = messages as [SqsMessage, SqsMessage, SqsMessage, SqsMessage];
+      const [, flaky, gone, bad] = messages as [SqsMessage, SqsMessage, SqsMessage, SqsMessage];
       let round = 0;
       mock.on(DeleteMessageBatchCommand).callsFake((input: DeleteMessageBatchCommandInput) => {
         round++;
@@ -330,9 +330,8 @@ describe('batching acknowledger', () => {
     const first = a!.ack().catch((error: unknown) => error);
     await jest.advanceTimersByTimeAsync(20);
     const second = b!.ack().catch((error: unknown) => error);
-    const signal = mock.commandCalls(DeleteMessageBatchCommand)[0]!.args[1] as {
-      abortSignal: AbortSignal;
-    };
+    const call = mock.commandCalls(DeleteMessageBatchCommand)[0]!;
+    const signal = (call.args as unknown[])[1] as { abortSignal: AbortSignal };
     expect(signal.abortSignal).toBeInstanceOf(AbortSignal);
     tracker.abort();
     expect(signal.abortSignal.aborted).toBe(true);

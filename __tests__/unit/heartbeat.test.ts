@@ -169,9 +169,12 @@ describe('heartbeat', () => {
     const timers = (): number =>
       process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const before = timers();
-    receive(3);
-    expect(timers()).toBe(before);
-    tracker.close();
+    try {
+      receive(3);
+      expect(timers()).toBe(before);
+    } finally {
+      tracker.close();
+    }
   });
 
   describe('racing an ack (sqs-consumer #848)', () => {
@@ -249,16 +252,16 @@ describe('heartbeat', () => {
       useStreamFakeTimers();
       const { mock, receive, calls, heartbeatErrors, tracker } = setup();
       const [lost, kept] = receive(2);
-      mock.on(ChangeMessageVisibilityBatchCommand).callsFake(
-        (input: ChangeMessageVisibilityBatchCommandInput) => ({
+      mock
+        .on(ChangeMessageVisibilityBatchCommand)
+        .callsFake((input: ChangeMessageVisibilityBatchCommandInput) => ({
           Successful: (input.Entries ?? [])
             .filter((e) => e.ReceiptHandle !== lost!.receiptHandle)
             .map((e) => ({ Id: e.Id })),
           Failed: (input.Entries ?? [])
             .filter((e) => e.ReceiptHandle === lost!.receiptHandle)
             .map((e) => ({ Id: e.Id, SenderFault: true, Code: 'ReceiptHandleIsInvalid' })),
-        }),
-      );
+        }));
       await jest.advanceTimersByTimeAsync(20_000);
       expect(heartbeatErrors).toHaveLength(1);
       expect(heartbeatErrors[0]).toMatchObject({

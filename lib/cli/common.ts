@@ -87,12 +87,14 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 /** `--concurrency`, `--wait`, `--visibility-timeout`, `--max`, `--idle-timeout`. */
-export function addReceiveOptions(command: Command, defaultIdleMs?: number): Command {
+export function addReceiveOptions(
+  command: Command,
+  defaultIdleMs?: number,
+  idleDefaultText?: string,
+): Command {
   const idle = new Option(
     '--idle-timeout <ms>',
-    defaultIdleMs === undefined
-      ? 'end once the queue has been empty this long, in ms (0: never; default: never)'
-      : 'end once the queue has been empty this long, in ms (0: never)',
+    `end once the queue has been empty this long, in ms (0: never${idleDefaultText === undefined ? '' : `; default: ${idleDefaultText}`})`,
   ).argParser(integer('--idle-timeout', 0, 86_400_000));
   if (defaultIdleMs !== undefined) idle.default(defaultIdleMs);
   return command

@@ -18,6 +18,7 @@ import {
 } from './common.js';
 import { Progress, fixed, retryReporter } from './output.js';
 import { onStopSignals } from './signals.js';
+import { Gate, quiesceAndStop, whenClosed } from './stop.js';
 
 export interface DemoFlags extends ConnectionFlags {
   count: number;
@@ -44,7 +45,10 @@ async function startEmbedded(): Promise<EmbeddedServer> {
     mod = (await nativeImport('fauxqs')) as typeof mod;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      /'fauxqs'/.test((error as Error).message);
+    if (missing) {
       throw new CliError(
         'The demo runs on the embedded SQS emulator fauxqs, a devDependency that is not installed. ' +
           'In a clone of the repository run `npm ci` first (then `npm start`); or run the demo against ' +
@@ -281,8 +285,9 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
         callback(null, message);
       },
     });
+    const gate = new Gate();
     stopActive = () => {
-      void source.stop().catch(() => undefined);
+      void quiesceAndStop(source, gate);
     };
     destroyActive = () => source.destroy();
     if (stopping) stopActive();
@@ -290,8 +295,10 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     const beforeDrain = { ...requests };
     const drainStart = performance.now();
     try {
-      await pipeline(source, processing, new SqsAckWritable());
+      await pipeline(source, gate, processing, new SqsAckWritable());
     } finally {
+      // On a failure, the source's release of what it held needs the client.
+      await whenClosed(source);
       clearInterval(drainTicker);
       drainProgress.update(source.stats.acked);
       drainProgress.stop();
@@ -316,6 +323,11 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     );
     if (foreign > 0) out(`demo: ${foreign} messages were not the demo's (deleted too)`);
     if (stopping) out(`demo: stopped by ${signals.signal() ?? 'a signal'} before the end`);
+    if (flags.queue !== undefined && acked < sent) {
+      out(
+        `demo: ${sent - acked} of the demo's messages are still in ${flags.queue}; remove them with: sqs-streams receive ${flags.queue} --delete --idle-timeout 2000 > /dev/null`,
+      );
+    }
     out(
       `demo: sent=${sent} received=${received} acked=${acked} duplicates=${duplicates} missing=${sent - unique} requests/msg=${fixed(perMessage, 3)} peak-buffer=${peakBuffer} msgs/s=${fixed(rate, 0)}`,
     );

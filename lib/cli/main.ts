@@ -58,14 +58,17 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
         .option('--delete', 'delete each message once its line was written to stdout')
         .option('--body-only', 'print raw bodies, one per line, instead of NDJSON'),
     ),
+    undefined,
+    'never with --delete, 2000 without',
   )
     .addHelpText(
       'after',
       `
-Without --delete, messages are held (invisible) while the command runs, so each is printed
-once, and made visible again at the end: the queue is left as it was. Stdout backpressure
-(a slow reader of the pipe) slows receiving. Runs until stopped, --max or --idle-timeout.
-The summary line goes to stderr.
+With --delete it consumes: each message is deleted once its line was written, and it runs
+until stopped, --max or --idle-timeout. Without --delete it peeks: messages are held
+(invisible) while it runs, so each is printed once, and made visible again at the end, which
+comes once the queue has been empty for 2 s: the queue is left as it was. Stdout
+backpressure (a slow reader of the pipe) slows receiving. The summary goes to stderr.
 
 Examples:
   sqs-streams receive my-queue --max 10

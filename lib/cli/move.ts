@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import {
@@ -15,8 +14,9 @@ import {
   retryOption,
   type ReceiveFlags,
 } from './common.js';
-import { Progress, fixed, retryReporter } from './output.js';
+import { Progress, drained, fixed, retryReporter } from './output.js';
 import { onStopSignals } from './signals.js';
+import { Gate, quiesceAndStop, whenClosed } from './stop.js';
 
 export interface MoveCommandFlags extends ReceiveFlags {
   groupId?: string;
@@ -72,10 +72,7 @@ class Forwarder extends Transform {
       callback();
       return;
     }
-    Promise.race([once(this.#dest, 'drain'), once(this.#dest, 'close')]).then(
-      () => callback(this.#dest.errored ?? null),
-      (error: unknown) => callback(error as Error),
-    );
+    void drained(this.#dest).then(() => callback(this.#dest.errored ?? null));
   }
 
   override _flush(callback: (error?: Error | null) => void): void {
@@ -111,19 +108,17 @@ export async function moveCommand(
     sendInputOf(message, dest.fifo, flags.groupId),
   );
 
+  const gate = new Gate();
   const signals = onStopSignals(
     'move',
     {
       graceful: () => {
-        void source.stop().catch(() => undefined);
+        void quiesceAndStop(source, gate);
       },
       immediate: async () => {
-        const closed = source.closed
-          ? Promise.resolve()
-          : once(source, 'close').then(() => undefined);
         dest.destroy();
         source.destroy();
-        await closed.catch(() => undefined);
+        await whenClosed(source);
       },
     },
     (line) => progress.log(line),
@@ -133,13 +128,15 @@ export async function moveCommand(
   const startedAt = Date.now();
   let failure: unknown;
   try {
-    await pipeline(source, forwarder, new SqsAckWritable());
+    await pipeline(source, gate, forwarder, new SqsAckWritable());
   } catch (error) {
     failure = error;
   } finally {
     clearInterval(ticker);
-    signals.dispose();
   }
+  // After a failure the source is being destroyed: its release of what it held needs the client.
+  await whenClosed(source);
+  signals.dispose();
   progress.update(source.stats.acked);
   progress.stop();
   const seconds = (Date.now() - startedAt) / 1000;

@@ -11,6 +11,24 @@ export function writeFlushed(stream: NodeJS.WriteStream, text: string): Promise<
   });
 }
 
+/**
+ * Resolves when a Writable that refused a write can take more (`'drain'`), or will never
+ * (`'close'`, `'error'`: the caller then looks at `destroyed`/`errored`). Leaves no listener.
+ */
+export function drained(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
 /** Resolves once stdout and stderr flushed what was written to them. */
 export async function flushOutput(): Promise<void> {
   await Promise.all([writeFlushed(process.stdout, ''), writeFlushed(process.stderr, '')]);
@@ -31,7 +49,7 @@ export class Progress {
     const format =
       total === undefined
         ? `${label} {value} msgs | {rate} msgs/s | {duration_formatted}{info}`
-        : `${label} [{bar}] {percentage}% | {value}/{total} msgs | {rate} msgs/s | ETA {eta_formatted}{info}`;
+        : `${label} [{bar}] {percentage}% | {value}/{total} | {rate} msgs/s | ETA {eta_formatted}{info}`;
     this.#multi = new MultiBar(
       {
         stream: process.stderr,
@@ -40,6 +58,7 @@ export class Progress {
         clearOnComplete: false,
         stopOnComplete: false,
         etaBuffer: 50,
+        barsize: 24,
         fps: 8,
       },
       Presets.shades_classic,

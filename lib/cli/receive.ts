@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
@@ -12,6 +11,7 @@ import {
 } from './common.js';
 import { Progress, fixed, retryReporter, writeFlushed } from './output.js';
 import { onStopSignals } from './signals.js';
+import { Gate, quiesceAndStop, whenClosed } from './stop.js';
 
 export interface ReceiveCommandFlags extends ReceiveFlags {
   delete?: boolean;
@@ -133,24 +133,45 @@ class StdoutSink extends Writable {
   }
 }
 
+/** Without --delete, the default --idle-timeout: a peek ends once the queue is drained. */
+export const PEEK_IDLE_TIMEOUT_MS = 2_000;
+
+/** The longest a receive of these options waits on the server (the readable cuts polls to the idle timeout). */
+function longestPollMs(options: { waitTimeSeconds: number; idleTimeoutMs?: number }): number {
+  const idleSeconds =
+    options.idleTimeoutMs === undefined ? Infinity : Math.ceil(options.idleTimeoutMs / 1000);
+  return Math.min(options.waitTimeSeconds, idleSeconds) * 1000;
+}
+
 /** `receive <queue>`: messages as NDJSON (or raw bodies) on stdout. */
 export async function receiveCommand(queue: string, flags: ReceiveCommandFlags): Promise<number> {
   const ref = queueRef(queue);
   const client = createCliClient(flags);
-  const progress = new Progress(flags.delete ? 'receive (delete)' : 'receive', flags.max);
-  const source = new SqsReadable({ ...readableOptions(ref, flags), client });
+  const peek = !flags.delete;
+  // Peeking ends by itself once the queue is drained (the messages are all held by then).
+  const idleTimeout = flags.idleTimeout ?? (peek ? PEEK_IDLE_TIMEOUT_MS : undefined);
+  const options = readableOptions(ref, { ...flags, idleTimeout });
+  const progress = new Progress(peek ? 'receive' : 'receive (delete)', flags.max);
+  const source = new SqsReadable({ ...options, client });
   source.on('retry', retryReporter(progress, 'receive'));
 
   let written = 0;
   // Without --delete the messages are held (invisible, heartbeat-extended) until the end, so a
   // run prints each once; then they are released at once, leaving the queue as it was.
   const peeked = new Set<SqsMessage>();
+  const releasePeeked = async (): Promise<unknown> => {
+    const messages = [...peeked].filter((message) => !message.settled);
+    peeked.clear();
+    const results = await Promise.allSettled(messages.map((message) => message.nack(0)));
+    const rejected = results.find((result) => result.status === 'rejected');
+    return rejected?.reason;
+  };
   const sink = new StdoutSink(
     process.stdout,
     flags.bodyOnly ? (message) => `${message.body}\n` : messageLine,
     (message) => {
       written++;
-      if (flags.delete) return message.ack();
+      if (!peek) return message.ack();
       peeked.add(message);
       return undefined;
     },
@@ -161,47 +182,61 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
   };
   process.stdout.on('error', onStdoutError);
 
+  // When a signal cuts a long poll short, SQS may still complete the abandoned request: it
+  // would take up to a batch of what is released right after, and hide it for the visibility
+  // timeout. So a peek whose stop had to cut a poll releases once that poll has run out.
+  let releaseNotBefore = 0;
+  let wakeRelease: (() => void) | undefined;
+  const gate = new Gate();
   const signals = onStopSignals(
     'receive',
     {
       graceful: () => {
-        void source.stop().catch(() => undefined);
+        const stoppingAt = Date.now();
+        void quiesceAndStop(source, gate).then((cutPoll) => {
+          if (peek && cutPoll) releaseNotBefore = stoppingAt + longestPollMs(options) + 250;
+        });
       },
       immediate: async () => {
-        const closed = source.closed
-          ? Promise.resolve()
-          : once(source, 'close').then(() => undefined);
+        wakeRelease?.();
         source.destroy();
-        await closed.catch(() => undefined);
+        await Promise.all([whenClosed(source), releasePeeked()]);
       },
     },
     (line) => progress.log(line),
   );
   const ticker = setInterval(() => {
-    progress.update(written, `deleted ${source.stats.acked}`);
+    progress.update(written, peek ? undefined : `deleted ${source.stats.acked}`);
   }, 250);
 
   const startedAt = Date.now();
   let failure: unknown;
   try {
-    await pipeline(source, sink);
+    await pipeline(source, gate, sink);
   } catch (error) {
     failure = error;
   } finally {
     clearInterval(ticker);
-    signals.dispose();
   }
+  // After a failure the source is being destroyed: its release of what it held needs the client.
+  await whenClosed(source);
   if (peeked.size > 0) {
-    const results = await Promise.allSettled(
-      [...peeked].filter((message) => !message.settled).map((message) => message.nack(0)),
-    );
-    if (failure === undefined) {
-      const rejected = results.find((result) => result.status === 'rejected');
-      if (rejected !== undefined) failure = rejected.reason;
+    const delay = releaseNotBefore - Date.now();
+    if (delay > 0) {
+      progress.log(
+        `receive: releasing ${peeked.size} messages in ${fixed(delay / 1000, 1)} s, once the interrupted long poll has run out (signal again to release now)`,
+      );
+      await new Promise<void>((resolve) => {
+        wakeRelease = resolve;
+        setTimeout(resolve, delay);
+      });
     }
+    const releaseError = await releasePeeked();
+    failure ??= releaseError;
   }
+  signals.dispose();
   process.stdout.off('error', onStdoutError);
-  progress.update(written, `deleted ${source.stats.acked}`);
+  progress.update(written, peek ? undefined : `deleted ${source.stats.acked}`);
   progress.stop();
   const seconds = (Date.now() - startedAt) / 1000;
   process.stderr.write(

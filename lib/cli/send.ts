@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
@@ -10,7 +9,7 @@ import {
   retryOption,
   type ConnectionFlags,
 } from './common.js';
-import { Progress, fixed, retryReporter } from './output.js';
+import { Progress, drained, fixed, retryReporter } from './output.js';
 import { onStopSignals } from './signals.js';
 
 export interface SendCommandFlags extends ConnectionFlags {
@@ -176,7 +175,7 @@ export async function sendCommand(queue: string, flags: SendCommandFlags): Promi
         if (error && failed === undefined) failed = { line, error };
       });
       if (!ok && !sink.destroyed) {
-        await Promise.race([once(sink, 'drain'), once(sink, 'close')]).catch(() => undefined);
+        await drained(sink);
       }
     }
   } catch (error) {

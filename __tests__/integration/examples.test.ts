@@ -1,0 +1,493 @@
+import { execFile } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { QueueDoesNotExistError, SqsReadable } from '../../lib/index.js';
+import {
+  countRequests,
+  createTestQueue,
+  deleteCreatedTestQueues,
+  deleteTestQueue,
+  drainQueue,
+  sendTestMessages,
+  testClient,
+  testEndpoint,
+} from '../support/sqs-helpers.js';
+import { main as basicPipeline, type Order } from '../../examples/basic-pipeline.js';
+import { main as concurrentWorker, type Job } from '../../examples/concurrent-worker.js';
+import { redrive } from '../../examples/dlq-redrive.js';
+import { main as errorHandling } from '../../examples/error-handling.js';
+import {
+  publish,
+  main as fifoWorker,
+  type AccountEvent,
+} from '../../examples/fifo-groups.js';
+import { onShutdownSignals, startService } from '../../examples/graceful-shutdown.js';
+import { sendOrders } from '../../examples/send-orders.js';
+import { startLocalStack, stopLocalStack } from '../../examples/testing/localstack.js';
+// The testing guide's own tests (describe blocks) run here, as part of this file.
+import '../../examples/testing/order-pipeline.mock.test.js';
+import '../../examples/testing/order-pipeline.sqs.test.js';
+
+// Every program in examples/ runs here against the harness's SQS endpoint (fauxqs in CI) and its
+// outcome is asserted: what was processed, how often, and what is left on the queues. The
+// examples import 'sqs-streams' as a user would; here that is the source in lib/.
+jest.mock('sqs-streams', () => jest.requireActual('../../lib/index.js'), { virtual: true });
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Waits until `predicate` holds (bounded by the test timeout; never asserted on time). */
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await sleep(5);
+}
+
+/**
+ * Receives (and deletes) what is on the queue until `expected` messages were seen or `timeoutMs`
+ * passed. A long poll aborted by `stop()` may have taken messages server-side: SQS hides those
+ * for the visibility timeout, so they come back late, not never (docs/readable.md).
+ */
+async function drainExpecting(
+  client: SQSClient,
+  queueUrl: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<Message[]> {
+  const deadline = Date.now() + timeoutMs;
+  const seen: Message[] = [];
+  while (seen.length < expected && Date.now() < deadline) {
+    seen.push(...(await drainQueue(client, queueUrl, { maxEmptyReceives: 1, timeoutMs: 5_000 })));
+  }
+  // One more look: nothing beyond what was expected may be left.
+  seen.push(...(await drainQueue(client, queueUrl)));
+  return seen;
+}
+
+const bodies = (messages: Message[]): string[] => messages.map((m) => m.Body ?? '').sort();
+
+let admin: SQSClient;
+
+beforeAll(() => {
+  admin = testClient();
+  // What the testing guide's global-setup.mjs sets for a user's test run (imported tests above).
+  const endpoint = testEndpoint();
+  process.env['SQS_ENDPOINT'] = endpoint.endpoint;
+  process.env['AWS_REGION'] = endpoint.region;
+  if (endpoint.credentials) {
+    process.env['AWS_ACCESS_KEY_ID'] = endpoint.credentials.accessKeyId;
+    process.env['AWS_SECRET_ACCESS_KEY'] = endpoint.credentials.secretAccessKey;
+  }
+});
+
+afterAll(async () => {
+  await deleteCreatedTestQueues();
+  admin.destroy();
+});
+
+describe('examples/send-orders.ts and examples/basic-pipeline.ts', () => {
+  it('sends 25 orders in batches, then processes each exactly once and empties the queue', async () => {
+    const queueUrl = await createTestQueue();
+    const client = testClient();
+    const requests = countRequests(client);
+    const orders: Order[] = Array.from({ length: 25 }, (_, i) => ({ id: `o-${i}`, total: i }));
+
+    expect(await sendOrders({ client, queueUrl, orders })).toBe(25);
+    expect(requests.counts['SendMessageBatchCommand']).toBe(3);
+
+    const handled: Order[] = [];
+    const stats = await basicPipeline({
+      client,
+      queueUrl,
+      idleTimeoutMs: 1_000,
+      handleOrder: async (order) => {
+        handled.push(order);
+      },
+    });
+
+    expect(handled.map((o) => o.id).sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(handled).toHaveLength(25);
+    expect(stats).toMatchObject({ received: 25, acked: 25, released: 0 });
+    expect(requests.counts['DeleteMessageBatchCommand']).toBeLessThanOrEqual(4);
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+
+  it('stops on SIGTERM: finishes the messages in hand, and leaves the rest on the queue', async () => {
+    const queueUrl = await createTestQueue({ visibilityTimeout: 3 });
+    const sent = await sendTestMessages(admin, queueUrl, 200, (i) =>
+      JSON.stringify({ id: `o-${i}`, total: i }),
+    );
+    const client = testClient();
+    const signals = new EventEmitter();
+    const handled: string[] = [];
+    const running = basicPipeline({
+      client,
+      queueUrl,
+      signals,
+      handleOrder: async (order) => {
+        await sleep(2);
+        handled.push(JSON.stringify(order));
+      },
+    });
+    await until(() => handled.length >= 20);
+    signals.emit('SIGTERM');
+    const stats = await running;
+
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    expect(stats.released).toBe(0);
+    expect(stats.acked).toBe(handled.length);
+    const left = await drainExpecting(admin, queueUrl, sent.length - handled.length, 10_000);
+    expect(left.length).toBeGreaterThan(0); // it stopped receiving
+    expect([...handled, ...bodies(left)].sort()).toEqual([...sent].sort()); // nothing lost or doubled
+    client.destroy();
+  });
+});
+
+describe('examples/concurrent-worker.ts', () => {
+  it('runs `concurrency` jobs at once, retries a failed one, and acks each job once', async () => {
+    const queueUrl = await createTestQueue();
+    const jobs: Job[] = Array.from({ length: 40 }, (_, i) => ({ id: `job-${i}` }));
+    await sendTestMessages(admin, queueUrl, jobs.length, (i) => JSON.stringify(jobs[i]));
+    const client = testClient();
+    let active = 0;
+    let peak = 0;
+    const attempts: Array<{ id: string; receiveCount: number; ok: boolean }> = [];
+
+    const result = await concurrentWorker({
+      client,
+      queueUrl,
+      concurrency: 8,
+      retryDelaySeconds: () => 0,
+      idleTimeoutMs: 1_000,
+      handleJob: async (job, message) => {
+        active += 1;
+        peak = Math.max(peak, active);
+        try {
+          await sleep(10);
+          const ok = !(job.id === 'job-7' && message.receiveCount === 1);
+          attempts.push({ id: job.id, receiveCount: message.receiveCount, ok });
+          if (!ok) throw new Error('flaky downstream');
+        } finally {
+          active -= 1;
+        }
+      },
+    });
+
+    expect(result).toEqual({ succeeded: 40, failed: 1 });
+    expect(peak).toBe(8);
+    const succeeded = attempts.filter((a) => a.ok).map((a) => a.id);
+    expect(succeeded.sort()).toEqual(jobs.map((j) => j.id).sort()); // each exactly once
+    expect(attempts.filter((a) => a.id === 'job-7')).toEqual([
+      { id: 'job-7', receiveCount: 1, ok: false },
+      { id: 'job-7', receiveCount: 2, ok: true },
+    ]);
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/fifo-groups.ts', () => {
+  it('keeps each account in order through a failure, and runs accounts side by side', async () => {
+    const queueUrl = await createTestQueue({ fifo: true });
+    const client = testClient();
+    const accounts = ['a', 'b', 'c'];
+    const events: AccountEvent[] = [];
+    for (let sequence = 0; sequence < 8; sequence++) {
+      for (const accountId of accounts) {
+        events.push({ id: `${accountId}-${sequence}`, accountId, sequence, type: 'deposit' });
+      }
+    }
+    await publish({ client, queueUrl, events });
+
+    const applied = new Map<string, number[]>(accounts.map((a) => [a, []]));
+    const activeByAccount = new Map<string, number>();
+    let active = 0;
+    let peak = 0;
+    let failedOnce = false;
+    const signals = new EventEmitter();
+    const running = fifoWorker({
+      client,
+      queueUrl,
+      signals,
+      handleEvent: async (event) => {
+        const mine = (activeByAccount.get(event.accountId) ?? 0) + 1;
+        activeByAccount.set(event.accountId, mine);
+        expect(mine).toBe(1); // never two events of one account at once
+        active += 1;
+        peak = Math.max(peak, active);
+        try {
+          await sleep(10);
+          if (event.id === 'b-3' && !failedOnce) {
+            failedOnce = true;
+            throw new Error('ledger busy');
+          }
+          applied.get(event.accountId)?.push(event.sequence);
+        } finally {
+          active -= 1;
+          activeByAccount.set(event.accountId, mine - 1);
+        }
+      },
+    });
+    const total = (): number => [...applied.values()].reduce((sum, list) => sum + list.length, 0);
+    await until(() => total() === events.length);
+    signals.emit('SIGTERM');
+    const result = await running;
+
+    for (const account of accounts) {
+      expect(applied.get(account)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // in order, once each
+    }
+    expect(failedOnce).toBe(true);
+    expect(result.handled).toBe(events.length);
+    expect(result.retried).toBeGreaterThanOrEqual(1);
+    expect(peak).toBeGreaterThanOrEqual(2); // accounts were handled side by side
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/dlq-redrive.ts', () => {
+  async function fillDeadLetterQueue(queueUrl: string, count: number): Promise<string[]> {
+    const sent: string[] = [];
+    for (let start = 0; start < count; start += 10) {
+      const entries = Array.from({ length: Math.min(10, count - start) }, (_, offset) => {
+        const body = `failed-${start + offset}`;
+        sent.push(body);
+        return {
+          Id: `e${offset}`,
+          MessageBody: body,
+          MessageAttributes: { tenant: { DataType: 'String', StringValue: `t-${start + offset}` } },
+        };
+      });
+      await admin.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    }
+    return sent;
+  }
+
+  it('moves every message with its attributes, and deletes each from the DLQ once sent', async () => {
+    const dlq = await createTestQueue({ prefix: 'sqs-streams-test-dlq' });
+    const target = await createTestQueue();
+    const sent = await fillDeadLetterQueue(dlq, 35);
+    const client = testClient();
+    const requests = countRequests(client);
+
+    const moved = await redrive({ client, fromQueueUrl: dlq, toQueueUrl: target, idleTimeoutMs: 1_000 });
+
+    expect(moved).toBe(35);
+    expect(await drainQueue(admin, dlq)).toEqual([]);
+    const arrived = await drainQueue(admin, target);
+    expect(bodies(arrived)).toEqual([...sent].sort());
+    for (const message of arrived) {
+      const n = (message.Body ?? '').split('-')[1];
+      expect(message.MessageAttributes?.['tenant']?.StringValue).toBe(`t-${n}`);
+    }
+    expect(requests.counts['SendMessageBatchCommand']).toBeLessThanOrEqual(6); // batched
+    expect(requests.counts['DeleteMessageBatchCommand']).toBeLessThanOrEqual(8);
+    client.destroy();
+  });
+
+  it('deletes nothing when the target refuses: every message stays in the DLQ', async () => {
+    const dlq = await createTestQueue({ prefix: 'sqs-streams-test-dlq', visibilityTimeout: 3 });
+    const gone = await createTestQueue();
+    await deleteTestQueue(gone);
+    const sent = await fillDeadLetterQueue(dlq, 35);
+    const client = testClient();
+
+    const failing = redrive({ client, fromQueueUrl: dlq, toQueueUrl: gone, idleTimeoutMs: 1_000 });
+
+    await expect(failing).rejects.toBeInstanceOf(QueueDoesNotExistError);
+    const left = await drainExpecting(admin, dlq, sent.length, 10_000);
+    expect(bodies(left)).toEqual([...sent].sort());
+    client.destroy();
+  });
+});
+
+describe('examples/graceful-shutdown.ts', () => {
+  it('on SIGTERM finishes and deletes the messages in hand, and leaves the rest', async () => {
+    const queueUrl = await createTestQueue({ visibilityTimeout: 3 });
+    const sent = await sendTestMessages(admin, queueUrl, 200);
+    const client = testClient();
+    const signals = new EventEmitter();
+    const lines: string[] = [];
+    const handled: string[] = [];
+    const service = startService({
+      client,
+      queueUrl,
+      log: (line) => lines.push(line),
+      handle: async (body, signal) => {
+        await sleep(2, undefined, { signal });
+        handled.push(body);
+      },
+    });
+    onShutdownSignals(service, signals, (line) => lines.push(line));
+
+    await until(() => handled.length >= 20);
+    signals.emit('SIGTERM');
+    await service.done;
+
+    expect(lines).toEqual(['SIGTERM: finishing the messages in hand, then exiting']);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    expect(service.stats.released).toBe(0); // nothing had to be given back
+    expect(service.stats.acked).toBe(handled.length);
+    const left = await drainExpecting(admin, queueUrl, sent.length - handled.length, 10_000);
+    expect(left.length).toBeGreaterThan(0);
+    expect([...handled, ...bodies(left)].sort()).toEqual([...sent].sort());
+    client.destroy();
+  });
+
+  it('when the grace period runs out, aborts the handlers and gives every message back', async () => {
+    const queueUrl = await createTestQueue({ visibilityTimeout: 3 });
+    const sent = await sendTestMessages(admin, queueUrl, 30);
+    const client = testClient();
+    const signals = new EventEmitter();
+    let started = 0;
+    const service = startService({
+      client,
+      queueUrl,
+      graceMs: 200,
+      log: () => {},
+      // A handler stuck until it is aborted.
+      handle: (_body, signal) =>
+        new Promise<void>((_, reject) => {
+          started += 1;
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+    });
+    onShutdownSignals(service, signals, () => {});
+
+    await until(() => started >= 1);
+    signals.emit('SIGTERM');
+    await service.done;
+
+    expect(service.stats.acked).toBe(0);
+    expect(service.stats.released).toBe(service.stats.received); // all nacked, visible at once
+    const left = await drainExpecting(admin, queueUrl, sent.length, 10_000);
+    expect(bodies(left)).toEqual([...sent].sort());
+    client.destroy();
+  });
+});
+
+describe('examples/error-handling.ts', () => {
+  it('reports a missing queue by name and asks for exit code 2', async () => {
+    const client = testClient();
+    const lines: string[] = [];
+    const queueName = `sqs-streams-test-missing-${Date.now()}`;
+
+    const code = await errorHandling({ client, queueName, log: (line) => lines.push(line) });
+
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`Queue \`${queueName}\` does not exist (GetQueueUrl)`);
+    expect(lines[0]).toContain('create the queue first');
+    client.destroy();
+  });
+
+  it('logs a transient error as a retry and carries on', async () => {
+    const queueUrl = await createTestQueue();
+    const queueName = queueUrl.split('/').pop() as string;
+    const sent = await sendTestMessages(admin, queueUrl, 12);
+    const client = testClient();
+    let throttled = false;
+    // The first receive is throttled, outside the SDK's own retries.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand' && !throttled) {
+          throttled = true;
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleFirstReceive' },
+    );
+    const lines: string[] = [];
+    const handled: string[] = [];
+
+    const code = await errorHandling({
+      client,
+      queueName,
+      idleTimeoutMs: 1_000,
+      log: (line) => lines.push(line),
+      handle: async (body) => {
+        handled.push(body);
+      },
+    });
+
+    expect(code).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^SQS: ThrottlingException, retry 1 in \d+ ms$/);
+    expect(handled.sort()).toEqual([...sent].sort());
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/testing', () => {
+  const execFileAsync = promisify(execFile);
+
+  it('global-setup.mjs starts fauxqs for a Jest run and global-teardown.mjs stops it', async () => {
+    const url = (file: string): string =>
+      pathToFileURL(join(ROOT, 'examples', 'testing', file)).href;
+    const script = `
+      import setup from ${JSON.stringify(url('global-setup.mjs'))};
+      import teardown from ${JSON.stringify(url('global-teardown.mjs'))};
+      import config from ${JSON.stringify(url('jest.config.mjs'))};
+      import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+      await setup();
+      const client = new SQSClient({ endpoint: process.env.SQS_ENDPOINT });
+      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'setup-check' }));
+      await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hello' }));
+      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+      client.destroy();
+      await teardown();
+      console.log(JSON.stringify({ endpoint: process.env.SQS_ENDPOINT, body: Messages[0]?.Body, config }));
+    `;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ['SQS_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+      delete env[name];
+    }
+    env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: ROOT, env, timeout: 30_000 },
+    );
+
+    const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+      endpoint: string;
+      body: string;
+      config: { globalSetup: string; globalTeardown: string };
+    };
+    expect(out.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(out.body).toBe('hello');
+    for (const file of [out.config.globalSetup, out.config.globalTeardown]) {
+      expect(existsSync(file.replace('<rootDir>', join(ROOT, 'examples', 'testing')))).toBe(true);
+    }
+  });
+
+  // Needs a Docker engine: runs where the harness itself found one (not in CI, which has none).
+  const withDocker = process.env['SQS_TEST_KIND'] === 'localstack' ? it : it.skip;
+  withDocker(
+    'localstack.ts starts LocalStack and points SQS_ENDPOINT at it',
+    async () => {
+      const endpoint = await startLocalStack();
+      try {
+        const client = testClient({ endpoint });
+        const source = new SqsReadable({ queueName: 'missing', client });
+        await expect(new Promise((_, reject) => source.on('error', reject))).rejects.toThrow(
+          QueueDoesNotExistError,
+        );
+        client.destroy();
+      } finally {
+        await stopLocalStack();
+      }
+    },
+    180_000,
+  );
+});

@@ -1,0 +1,4 @@
+// Jest globalTeardown: stops the emulator global-setup.mjs started (the workers are done).
+export default async function globalTeardown() {
+  await globalThis.__FAUXQS__?.stop();
+}
