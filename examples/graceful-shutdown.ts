@@ -115,10 +115,12 @@ export function onShutdownSignals(
   };
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
-  service.done.finally(() => {
-    signals.off('SIGTERM', onSignal);
-    signals.off('SIGINT', onSignal);
-  }).catch(() => {});
+  service.done
+    .finally(() => {
+      signals.off('SIGTERM', onSignal);
+      signals.off('SIGINT', onSignal);
+    })
+    .catch(() => {});
 }
 
 if (require.main === module) {

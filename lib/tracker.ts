@@ -1,11 +1,14 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Acknowledger, type EntryOutcome } from './acknowledger.js';
 import { debug } from './debug.js';
-import { SqsStreamError } from './errors.js';
+import type { SqsStreamError } from './errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
+import { IdleWatch } from './idle-watch.js';
 import type { MessageSettler, SqsMessage } from './message.js';
+import { notify } from './notify.js';
 import type { OnRetry, ResolvedRetryOptions } from './retry.js';
 import type { SqsReadableStats } from './stats.js';
+import { heartbeatError, releaseError } from './tracker-errors.js';
 
 export interface TrackerOptions {
   client: SQSClient;
@@ -39,22 +42,6 @@ export function trackerOf(message: SqsMessage): MessageTracker | undefined {
 function noop(): void {}
 
 /**
- * Calls a user-facing callback (the readable re-emits it as an event). A listener that throws is
- * rethrown on its own tick, as an EventEmitter listener's error would be, instead of turning a
- * confirmed ack into a rejected one.
- */
-function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
-  if (callback === undefined) return;
-  try {
-    callback(value);
-  } catch (error) {
-    process.nextTick(() => {
-      throw error;
-    });
-  }
-}
-
-/**
  * One per stream: knows which received messages are still held (unsettled), settles them through
  * one batching {@link Acknowledger}, and keeps them alive with a {@link Heartbeat} until they are
  * settled. It outlives the stream: acks after the stream ended keep working.
@@ -65,9 +52,8 @@ export class MessageTracker implements MessageSettler {
   readonly #heartbeat: Heartbeat | undefined;
   readonly #held = new Set<SqsMessage>();
   readonly #reported = new WeakSet<SqsStreamError>();
-  #idleWaiters: Array<() => void> = [];
+  readonly #idle = new IdleWatch(() => this.#held.size === 0 && this.#acks.idle);
   #closed = false;
-  #inSettle = 0;
 
   constructor(options: TrackerOptions) {
     this.#options = options;
@@ -78,7 +64,7 @@ export class MessageTracker implements MessageSettler {
       retry: options.retry,
       batchWindowMs: options.ackBatchWindowMs,
       onRetry: options.onRetry,
-      onIdle: () => this.#checkIdle(),
+      onIdle: () => this.#idle.check(),
     });
     if (options.heartbeat && options.visibilityTimeout >= 1) {
       this.#heartbeat = new Heartbeat({
@@ -119,7 +105,7 @@ export class MessageTracker implements MessageSettler {
   /** Deletes the message; resolves when SQS confirmed it. */
   ack(message: SqsMessage): Promise<void> {
     owners.set(message, this);
-    const deleted = this.#settling(() => {
+    const deleted = this.#idle.settling(() => {
       this.#forget(message);
       return this.#acks.delete(message);
     });
@@ -133,7 +119,7 @@ export class MessageTracker implements MessageSettler {
   /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
   nack(message: SqsMessage, delaySeconds: number): Promise<void> {
     owners.set(message, this);
-    const changed = this.#settling(() => {
+    const changed = this.#idle.settling(() => {
       this.#forget(message);
       return this.#acks.changeVisibility(message, delaySeconds, 'nack');
     });
@@ -189,7 +175,7 @@ export class MessageTracker implements MessageSettler {
     const messages = [...this.#held];
     if (messages.length === 0) return;
     debug('releasing %d held messages', messages.length);
-    const releases = this.#settling(() =>
+    const releases = this.#idle.settling(() =>
       messages.map((message) => {
         const released = this.#acks.changeVisibility(message, 0, 'release').then((outcome) => {
           if (outcome.status !== 'confirmed') return;
@@ -209,19 +195,7 @@ export class MessageTracker implements MessageSettler {
       result.status === 'rejected' ? [result.reason] : [],
     );
     if (failures.length === 0) return;
-    const first = failures[0] as unknown;
-    const detail = first instanceof Error ? first.message : String(first);
-    throw new SqsStreamError(
-      `Could not release ${failures.length} of ${messages.length} held messages on queue ` +
-        `\`${this.#options.queueUrl}\`: they stay invisible until their visibility timeout runs out, ` +
-        `then are delivered again. First failure: ${detail}`,
-      {
-        operation: 'ChangeMessageVisibilityBatch',
-        queue: this.#options.queueUrl,
-        code: first instanceof SqsStreamError ? first.code : undefined,
-        cause: failures.length === 1 ? first : new AggregateError(failures, 'Releases that failed'),
-      },
-    );
+    throw releaseError(failures, messages.length, this.#options.queueUrl);
   }
 
   /**
@@ -240,8 +214,7 @@ export class MessageTracker implements MessageSettler {
 
   /** Resolves once nothing is held and nothing waits, retries or is in flight. */
   whenIdle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#idle.whenIdle();
   }
 
   /**
@@ -263,20 +236,6 @@ export class MessageTracker implements MessageSettler {
   abort(): void {
     this.close();
     this.#acks.abort();
-  }
-
-  /**
-   * Runs a settle: while it runs, the tracker does not count as idle (between forgetting a
-   * message and enqueueing its request, nothing is held and nothing waits).
-   */
-  #settling<T>(settle: () => T): T {
-    this.#inSettle++;
-    try {
-      return settle();
-    } finally {
-      this.#inSettle--;
-      this.#checkIdle();
-    }
   }
 
   /** The message is settled: it is no longer held, kept alive, or extended. */
@@ -312,30 +271,11 @@ export class MessageTracker implements MessageSettler {
       debug('heartbeat: ignoring a failed extension of settled message %s', message.messageId);
       return;
     }
-    const streamError =
-      error instanceof SqsStreamError
-        ? error
-        : new SqsStreamError(`Heartbeat for message ${message.messageId} failed`, {
-            operation: 'ChangeMessageVisibilityBatch',
-            queue: this.#options.queueUrl,
-            messageId: message.messageId,
-            cause: error,
-          });
+    const streamError = heartbeatError(message, error, this.#options.queueUrl);
     debug('heartbeat: extension of message %s failed (%s)', message.messageId, streamError.code);
     // One report per error: a whole request that failed shares its error among its entries.
     if (this.#reported.has(streamError)) return;
     this.#reported.add(streamError);
     notify(this.#options.onHeartbeatError, streamError);
-  }
-
-  #isIdle(): boolean {
-    return this.#inSettle === 0 && this.#held.size === 0 && this.#acks.idle;
-  }
-
-  #checkIdle(): void {
-    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }

@@ -351,6 +351,38 @@ describe('sqs-streams CLI (built, as a child process)', () => {
     expect(sorted(left.map((m) => m.Body ?? ''))).toEqual(sorted(bodies));
   });
 
+  it('when its reader closes stdout, receive --delete releases what it did not write (exit 1)', async () => {
+    const queueUrl = await createTestQueue();
+    const total = 300;
+    const bodies = await sendTestMessages(client, queueUrl, total, (i) => `pipe-${token()}-${i}`);
+    let firstChunk = '';
+    const receive = await runCli(
+      ['receive', queueUrl, '--delete', '--body-only', ...connection()],
+      {
+        onSpawn: (child) => {
+          const stdout = child.stdout as NodeJS.ReadableStream & { destroy(): void };
+          stdout.once('data', (chunk: Buffer) => {
+            firstChunk = chunk.toString('utf8');
+            stdout.destroy(); // like `| head -n 1`: the reader goes away
+          });
+        },
+      },
+    );
+    expect(receive.code).toBe(1);
+    expect(receive.stderr).toMatch(/stdout was closed by its reader \(EPIPE\)/);
+    const stats = summary(receive.stderr, 'receive:');
+    const deleted = Number(stats['deleted']);
+    expect(deleted).toBe(Number(stats['written']));
+    expect(Number(stats['released'])).toBe(Number(stats['received']) - deleted);
+    expect(lines(firstChunk).length).toBeGreaterThan(0);
+
+    // Every message not deleted is visible again at once (none hidden by a cut receive).
+    const left = await drainQueue(client, queueUrl, { waitTimeSeconds: 1, maxEmptyReceives: 2 });
+    expect(left).toHaveLength(total - deleted);
+    const leftBodies = new Set(left.map((m) => m.Body ?? ''));
+    expect(bodies.filter((body) => !leftBodies.has(body))).toHaveLength(deleted);
+  });
+
   it('exits 2 on usage errors, with a message pointing at --help', async () => {
     const queueUrl = await createTestQueue();
     const usage: string[][] = [

@@ -21,11 +21,7 @@ import { main as basicPipeline, type Order } from '../../examples/basic-pipeline
 import { main as concurrentWorker, type Job } from '../../examples/concurrent-worker.js';
 import { redrive } from '../../examples/dlq-redrive.js';
 import { main as errorHandling } from '../../examples/error-handling.js';
-import {
-  publish,
-  main as fifoWorker,
-  type AccountEvent,
-} from '../../examples/fifo-groups.js';
+import { publish, main as fifoWorker, type AccountEvent } from '../../examples/fifo-groups.js';
 import { onShutdownSignals, startService } from '../../examples/graceful-shutdown.js';
 import { sendOrders } from '../../examples/send-orders.js';
 import { startLocalStack, stopLocalStack } from '../../examples/testing/localstack.js';
@@ -273,7 +269,12 @@ describe('examples/dlq-redrive.ts', () => {
     const client = testClient();
     const requests = countRequests(client);
 
-    const moved = await redrive({ client, fromQueueUrl: dlq, toQueueUrl: target, idleTimeoutMs: 1_000 });
+    const moved = await redrive({
+      client,
+      fromQueueUrl: dlq,
+      toQueueUrl: target,
+      idleTimeoutMs: 1_000,
+    });
 
     expect(moved).toBe(35);
     expect(await drainQueue(admin, dlq)).toEqual([]);
@@ -324,7 +325,7 @@ describe('examples/graceful-shutdown.ts', () => {
     onShutdownSignals(service, signals, (line) => lines.push(line));
 
     await until(() => handled.length >= 20);
-    signals.emit('SIGTERM');
+    signals.emit('SIGTERM', 'SIGTERM'); // as `process` does: the listener gets the signal's name
     await service.done;
 
     expect(lines).toEqual(['SIGTERM: finishing the messages in hand, then exiting']);
@@ -359,7 +360,7 @@ describe('examples/graceful-shutdown.ts', () => {
     onShutdownSignals(service, signals, () => {});
 
     await until(() => started >= 1);
-    signals.emit('SIGTERM');
+    signals.emit('SIGTERM', 'SIGTERM');
     await service.done;
 
     expect(service.stats.acked).toBe(0);
@@ -448,7 +449,12 @@ describe('examples/testing', () => {
       console.log(JSON.stringify({ endpoint: process.env.SQS_ENDPOINT, body: Messages[0]?.Body, config }));
     `;
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of ['SQS_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+    for (const name of [
+      'SQS_ENDPOINT',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_REGION',
+    ]) {
       delete env[name];
     }
     env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';

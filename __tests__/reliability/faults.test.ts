@@ -122,7 +122,7 @@ describe('faults on the send side', () => {
     const id = run();
     proxy = await startSqsProxy({
       target: endpoint.endpoint,
-      faults: { rate: RATE, kinds, spikeMs: 500, seed: 7 },
+      faults: { rate: RATE, kinds, spikeMs: 500, seed: 1 },
       maxRequests: 20_000,
       maxDurationMs: 110_000,
     });

@@ -129,7 +129,7 @@ async function assertEmpty(client: SQSClient, queueUrl: string, queue: string): 
     Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
   if (waiting > 0) {
     throw new CliError(
-      `Queue \`${queue}\` holds about ${waiting} messages. The demo deletes every message it receives, so give it an empty queue, or leave out --queue to let it create one of its own.`,
+      `Queue \`${queue}\` holds about ${waiting} message${waiting === 1 ? '' : 's'}. The demo deletes every message it receives, so give it an empty queue, or leave out --queue to let it create one of its own.`,
     );
   }
 }
@@ -214,11 +214,14 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     const sink = new SqsWritable({ queueUrl, client, retry });
     sink.on('retry', retryReporter(sendProgress, 'demo'));
     let generated = 0;
+    // A FIFO queue (a user's, through --queue) needs groups: ten, so receives can fill batches.
+    const fifo = queueUrl.endsWith('.fifo');
     const bodies = Readable.from(
       (function* () {
         for (let n = 0; n < count && !stopping; n++) {
           generated++;
-          yield JSON.stringify({ run, n, at: Date.now() });
+          const body = JSON.stringify({ run, n, at: Date.now() });
+          yield fifo ? { body, groupId: `demo-${n % 10}`, deduplicationId: `${run}-${n}` } : body;
         }
       })(),
     );

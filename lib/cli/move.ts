@@ -107,6 +107,8 @@ export async function moveCommand(
   const forwarder = new Forwarder(dest, (message) =>
     sendInputOf(message, dest.fifo, flags.groupId),
   );
+  // The destination is outside the pipeline: its failure fails the pipeline through the forwarder.
+  dest.on('error', (error) => forwarder.destroy(error));
 
   const gate = new Gate();
   const signals = onStopSignals(

@@ -53,29 +53,63 @@ export function messageLine(message: SqsMessage): string {
  * Writes each message as a line to stdout and calls `onWritten` once stdout flushed the line (its
  * write callback). Accepts the next message while stdout takes writes, waits for `'drain'` when
  * it does not: so a slow reader of stdout slows the pipeline, and with it receiving.
+ *
+ * When stdout breaks (EPIPE: its reader went away) the sink does not fail the pipeline, which
+ * would destroy the source and cut its receives in flight; it calls `onBroken` (the command
+ * stops the source gently) and releases every message that reaches it from then on, the one
+ * whose line failed included. `broken` tells the command afterwards.
  */
 class StdoutSink extends Writable {
   readonly #out: NodeJS.WriteStream;
   readonly #format: (message: SqsMessage) => string;
   readonly #onWritten: (message: SqsMessage) => Promise<void> | undefined;
+  readonly #onBroken: (error: Error) => void;
   readonly #pending = new Set<Promise<void>>();
   #failure: Error | undefined;
+  #broken: Error | undefined;
 
   constructor(
     out: NodeJS.WriteStream,
     format: (message: SqsMessage) => string,
     onWritten: (message: SqsMessage) => Promise<void> | undefined,
+    onBroken: (error: Error) => void,
   ) {
     super({ objectMode: true, highWaterMark: 16 });
     this.#out = out;
     this.#format = format;
     this.#onWritten = onWritten;
+    this.#onBroken = onBroken;
+  }
+
+  /** Why stdout stopped taking lines, if it did. */
+  get broken(): Error | undefined {
+    return this.#broken;
+  }
+
+  /** stdout failed (also called for its `'error'` event). */
+  outputFailed(error: Error): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = error;
+    this.#onBroken(error);
   }
 
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
     this.destroy(error);
+  }
+
+  #track(settled: Promise<void>): void {
+    const tracked = settled.then(
+      () => {
+        this.#pending.delete(tracked);
+      },
+      (settleError: unknown) => {
+        this.#pending.delete(tracked);
+        this.#fail(settleError as Error);
+      },
+    );
+    this.#pending.add(tracked);
   }
 
   override _write(
@@ -87,43 +121,38 @@ class StdoutSink extends Writable {
       callback(this.#failure);
       return;
     }
+    if (this.#broken !== undefined) {
+      this.#track(message.nack(0));
+      callback();
+      return;
+    }
     const ok = this.#out.write(this.#format(message), (error) => {
       if (error) {
-        this.#fail(error);
+        this.outputFailed(error);
+        this.#track(message.nack(0));
         return;
       }
       const settled = this.#onWritten(message);
-      if (settled === undefined) return;
-      const tracked = settled.then(
-        () => {
-          this.#pending.delete(tracked);
-        },
-        (ackError: unknown) => {
-          this.#pending.delete(tracked);
-          this.#fail(ackError as Error);
-        },
-      );
-      this.#pending.add(tracked);
+      if (settled !== undefined) this.#track(settled);
     });
     if (ok) {
       callback();
       return;
     }
-    const onDrain = (): void => {
-      this.#out.off('error', onError);
+    const done = (): void => {
+      this.#out.off('drain', done);
+      this.#out.off('error', done);
+      this.#out.off('close', done);
       callback();
     };
-    const onError = (error: Error): void => {
-      this.#out.off('drain', onDrain);
-      callback(error);
-    };
-    this.#out.once('drain', onDrain);
-    this.#out.once('error', onError);
+    this.#out.on('drain', done);
+    this.#out.on('error', done);
+    this.#out.on('close', done);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     void (async () => {
-      await writeFlushed(this.#out, '');
+      if (this.#broken === undefined) await writeFlushed(this.#out, '');
       while (this.#pending.size > 0) await Promise.all([...this.#pending]);
       return this.#failure;
     })().then(
@@ -166,6 +195,7 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
     const rejected = results.find((result) => result.status === 'rejected');
     return rejected?.reason;
   };
+  const gate = new Gate();
   const sink = new StdoutSink(
     process.stdout,
     flags.bodyOnly ? (message) => `${message.body}\n` : messageLine,
@@ -175,10 +205,13 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
       peeked.add(message);
       return undefined;
     },
+    () => {
+      void quiesceAndStop(source, gate);
+    },
   );
-  // EPIPE and friends: fail the sink (the pipeline then releases what was not written).
+  // EPIPE and friends: the sink stops writing, releases what reaches it, and the source stops.
   const onStdoutError = (error: Error): void => {
-    sink.destroy(error);
+    sink.outputFailed(error);
   };
   process.stdout.on('error', onStdoutError);
 
@@ -187,7 +220,6 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
   // timeout. So a peek whose stop had to cut a poll releases once that poll has run out.
   let releaseNotBefore = 0;
   let wakeRelease: (() => void) | undefined;
-  const gate = new Gate();
   const signals = onStopSignals(
     'receive',
     {
@@ -243,14 +275,12 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
     `receive: received=${source.stats.received} written=${written} deleted=${source.stats.acked} released=${source.stats.released} seconds=${fixed(seconds, 1)}${signals.signal() ? ` stopped-by=${signals.signal()}` : ''}\n`,
   );
   client.destroy();
-  if (failure !== undefined) {
-    const code = (failure as { code?: unknown }).code;
-    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
-      throw new CliError(
-        `stdout was closed by its reader (${String(code)}). Messages not yet written were released; those written before it${flags.delete ? ' were deleted' : ' were released'}. To take a fixed number of messages, use --max instead of closing the pipe.`,
-      );
-    }
-    throw failure;
+  if (failure !== undefined) throw failure;
+  if (sink.broken !== undefined) {
+    const code = (sink.broken as { code?: unknown }).code ?? sink.broken.name;
+    throw new CliError(
+      `stdout was closed by its reader (${String(code)}). The messages not written were released; the ${written} written before${peek ? ' were released too' : ' were deleted'}. To take a fixed number of messages, use --max instead of closing the pipe.`,
+    );
   }
   return 0;
 }

@@ -131,6 +131,9 @@ export async function sendCommand(queue: string, flags: SendCommandFlags): Promi
   const progress = new Progress('send', undefined);
   const sink = new SqsWritable({ ...ref, client, retry: retryOption(flags) });
   sink.on('retry', retryReporter(progress, 'send'));
+  // Failures arrive through the write callbacks and `finished()`; this keeps an 'error' event
+  // between two reads of stdin from being an uncaught exception.
+  sink.on('error', () => undefined);
   const fifo = sink.fifo;
   if (process.stdin.isTTY) {
     progress.log('send: reading messages from the terminal, one per line; end with Ctrl-D');

@@ -1,0 +1,86 @@
+import type { SqsStreamError } from './errors.js';
+import type { SqsMessage } from './message.js';
+
+/** SQS's limit on entries per DeleteMessageBatch / ChangeMessageVisibilityBatch. */
+export const MAX_BATCH_ENTRIES = 10;
+
+/** Why a visibility change was asked for; decides what a race with a settle means. */
+export type VisibilityKind = 'heartbeat' | 'extend' | 'nack' | 'release';
+export type EntryKind = 'delete' | VisibilityKind;
+
+export type Operation = 'DeleteMessageBatch' | 'ChangeMessageVisibilityBatch';
+
+/**
+ * What became of one entry:
+ * - `confirmed`: SQS confirmed it; `sentAt` is when the confirming request was sent (an
+ *   extension's new deadline is at least `sentAt + seconds`);
+ * - `dropped`: never sent or not retried, because it no longer mattered (an extension of a
+ *   message settled meanwhile, or a heartbeat after `stopHeartbeats()`);
+ * - `gone`: SQS said the receipt handle is no longer valid, and for this entry that is no error
+ *   (a release, or an extension of a message settled while the request was in flight).
+ */
+export interface EntryOutcome {
+  status: 'confirmed' | 'dropped' | 'gone';
+  sentAt: number;
+}
+
+/** One ack or visibility change, from the moment it is asked for until its promise settles. */
+export interface Entry {
+  readonly lane: Lane;
+  readonly kind: EntryKind;
+  readonly message: SqsMessage;
+  /** Visibility timeout to set, for visibility changes. */
+  readonly seconds: number;
+  state: 'pending' | 'sending' | 'waiting' | 'done';
+  sentAt: number;
+  job: Job | undefined;
+  readonly promise: Promise<EntryOutcome>;
+  resolve(outcome: EntryOutcome): void;
+  reject(error: SqsStreamError): void;
+}
+
+/** The entries waiting for one kind of batch request. */
+export interface Lane {
+  readonly operation: Operation;
+  pending: Entry[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** One batch on its way through its attempts. */
+export interface Job {
+  /** The entries of the current attempt (or of the retry being waited for). */
+  round: Entry[];
+  /** Ends the backoff wait early (every entry of the round was dropped, or an abort). */
+  wake: (() => void) | undefined;
+}
+
+export function isExtension(kind: EntryKind): boolean {
+  return kind === 'heartbeat' || kind === 'extend';
+}
+
+/** A new entry, `pending`, whose promise its `resolve` / `reject` settle. */
+export function createEntry(
+  lane: Lane,
+  kind: EntryKind,
+  message: SqsMessage,
+  seconds: number,
+): Entry {
+  let resolve!: (outcome: EntryOutcome) => void;
+  let reject!: (error: SqsStreamError) => void;
+  const promise = new Promise<EntryOutcome>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return {
+    lane,
+    kind,
+    message,
+    seconds,
+    state: 'pending',
+    sentAt: 0,
+    job: undefined,
+    promise,
+    resolve,
+    reject,
+  };
+}

@@ -1,0 +1,40 @@
+import { MAX_BATCH_ENTRIES, type Entry, type Lane } from './ack-entry.js';
+import type { SqsMessage } from './message.js';
+
+/**
+ * Takes up to 10 sendable entries off the lane, in order; the rest stay, in order. With `busy`
+ * (the visibility lane: per message, its change in flight or retrying), a change is not sendable
+ * while another change of the same message is busy or already in this batch, so changes of one
+ * message go out in the order they were asked for. With `onlyFull`, takes nothing unless 10 are
+ * sendable.
+ */
+export function takeBatch(
+  lane: Lane,
+  onlyFull: boolean,
+  busy: ReadonlyMap<SqsMessage, Entry> | undefined,
+): Entry[] {
+  const live = lane.pending.filter((entry) => entry.state === 'pending');
+  if (onlyFull && live.length < MAX_BATCH_ENTRIES) {
+    lane.pending = live;
+    return [];
+  }
+  const batch: Entry[] = [];
+  const rest: Entry[] = [];
+  const inBatch = new Set<SqsMessage>();
+  for (const entry of live) {
+    const sendable =
+      busy === undefined || (!busy.has(entry.message) && !inBatch.has(entry.message));
+    if (batch.length < MAX_BATCH_ENTRIES && sendable) {
+      batch.push(entry);
+      inBatch.add(entry.message);
+    } else {
+      rest.push(entry);
+    }
+  }
+  if (onlyFull && batch.length < MAX_BATCH_ENTRIES) {
+    lane.pending = live;
+    return [];
+  }
+  lane.pending = rest;
+  return batch;
+}
