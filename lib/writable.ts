@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from './client.js';
 import { debug } from './debug.js';
 import { isFifoQueue, resolveQueueUrl } from './queue.js';
-import { abortError, isAbortError, type OnRetry } from './retry.js';
+import { abortError, type OnRetry } from './retry.js';
 import { sendAll, type SendContext } from './send-batch.js';
 import {
   prepareMessage,
