@@ -298,11 +298,13 @@ export async function writeReport(jsonPath = path.join(root, 'bench/results/full
   md.push('## How it was run');
   md.push(
     [
-      `- **Command:** \`npm run bench -- --full\` (${results.durationS} s); quick check: \`npm run bench\`.`,
+      `- **Command:** \`npm run bench${results.profile === 'full' ? ' -- --full' : ''}${settings.package?.startsWith('dist/') ? '' : ` --package=${settings.package}`}\` (${results.durationS} s).`,
       `- **Machine:** ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGB} GiB, ${machine.os}, Node ${machine.node}. `,
       `  Load average ${machine.loadAverageAtStart.join(' / ')} at the start and ${machine.loadAverageAtEnd.join(' / ')} at the end: the`,
       '  two cores were shared with other work, so absolute numbers are noisy; the ratios between subjects run',
       '  back to back are the useful part.',
+      `- **Build:** ${settings.package ?? 'dist/'}, compiled from commit ${settings.source?.commit ?? '?'}` +
+        `${settings.source?.libFilesChanged ? ` with ${settings.source.libFilesChanged} files under lib/ changed since` : ''}.`,
       `- **Versions:** ${Object.entries(versions)
         .filter(([, v]) => v)
         .map(([n, v]) => `${n} ${v}`)

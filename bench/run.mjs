@@ -12,7 +12,7 @@
 // Layout: fauxqs 1.9.2 runs as its own process (or SQS_ENDPOINT names an endpoint); this process
 // hosts the loopback proxy from __tests__/support/sqs-proxy.ts, which adds the round-trip time and
 // counts every request by action; each subject runs in a child process (bench/subject.mjs).
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,7 +24,6 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { SqsWritable } from 'sqs-streams';
 import { ACTIONS, BODY, createClient, median, round } from './common.mjs';
 
 // The SDK warns once per process that Node 20 support ends in 2027; it says nothing about speed.
@@ -84,6 +83,25 @@ const cpuProfDir = path.join(root, 'bench/.tmp/profiles');
 const pkg = args.package
   ? pathToFileURL(path.resolve(String(args.package), 'index.mjs')).href
   : undefined;
+
+/** The build under test: the package itself (dist/), or the one `--package` names. */
+const sqsStreams = () => import(pkg ?? 'sqs-streams');
+
+/** Which source was built: the commit, and how many files under lib/ differ from it. */
+function sourceState() {
+  const git = (...gitArgs) => {
+    try {
+      return execFileSync('git', gitArgs, { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const changed = git('status', '--porcelain', '--', 'lib');
+  return {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    libFilesChanged: changed === undefined ? undefined : changed.split('\n').filter(Boolean).length,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Endpoint, proxy, queues
@@ -146,7 +164,7 @@ async function preload(direct, queueUrl, count) {
   }
   await pipeline(
     Readable.from(bodies()),
-    new SqsWritable({ queueUrl, client: direct, maxBatchesInFlight: 8 }),
+    new (await sqsStreams()).SqsWritable({ queueUrl, client: direct, maxBatchesInFlight: 8 }),
   );
 }
 
@@ -670,6 +688,7 @@ function versionOf(name) {
 async function main() {
   const startedAt = new Date();
   const loadStart = os.loadavg();
+  const source = sourceState();
   const server = await startEndpoint();
   const proxy = await startSqsProxy({
     target: server.endpoint,
@@ -764,7 +783,8 @@ async function main() {
         '__tests__/support/sqs-proxy.ts in the runner process (RTT split half before, half after forwarding)',
       ...profile,
       messageBytes: BODY.length,
-      package: pkg ?? 'dist/ (npm run build)',
+      package: pkg ? path.relative(root, fileURLToPath(pkg)) : 'dist/ (npm run build)',
+      source,
       queueVisibilityTimeoutS: 60,
       billableActions: ACTIONS,
     },

@@ -1,23 +1,28 @@
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 
 /**
- * The client a stream uses when none is passed in: the SDK's default credential and region
- * chains, with `us-east-1` when no region is configured anywhere (the SDK would otherwise fail
- * every request with "Region is missing").
+ * An SQSClient on the SDK's default credential and region chains, with `us-east-1` when no
+ * region is configured anywhere (the SDK would otherwise fail every request with "Region is
+ * missing"). This is the client a stream builds when none is passed in.
  */
-export function createClient(config: SQSClientConfig = {}): SQSClient {
-  const client = new SQSClient(config);
-  if (config.region === undefined) {
-    const chain = client.config.region;
-    client.config.region = async () => {
+export function createSqsClient(config: SQSClientConfig = {}): SQSClient {
+  if (config.region !== undefined) return new SQSClient(config);
+  // The chain is read through a throwaway client and given to the constructor: the SDK keeps
+  // the region provider it was built with (endpoint and FIPS resolution call it), so patching
+  // a built client's config is not enough.
+  const probe = new SQSClient({});
+  const chain = probe.config.region;
+  probe.destroy();
+  return new SQSClient({
+    ...config,
+    region: async () => {
       try {
         return await chain();
       } catch {
         return 'us-east-1';
       }
-    };
-  }
-  return client;
+    },
+  });
 }
 
 /** A client given by the user is theirs to destroy; one we built is ours. */
@@ -38,5 +43,5 @@ export function resolveClient(
     }
     return { client, owned: false };
   }
-  return { client: createClient(config), owned: true };
+  return { client: createSqsClient(config), owned: true };
 }

@@ -1,4 +1,5 @@
 export { SqsReadable } from './readable.js';
+export { createSqsClient } from './client.js';
 export type { SqsReadableOptions, EmptyBackoffOptions } from './readable-options.js';
 export { SqsMessage } from './message.js';
 export type { MessageState } from './message.js';

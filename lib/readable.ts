@@ -16,6 +16,12 @@ import { newStats, type SqsReadableStats } from './stats.js';
 import { MessageTracker } from './tracker.js';
 
 /**
+ * How long `stop()` lets receives in flight answer before aborting them. A receive on a queue
+ * with messages answers in milliseconds; one still waiting after this is an idle long poll.
+ */
+export const STOP_GRACE_MS = 1000;
+
+/**
  * An object-mode Readable of {@link SqsMessage}s that receives only what the consumer asks for.
  *
  * `_read` is demand, not a trigger: each ReceiveMessage asks for the unmet demand
@@ -39,6 +45,7 @@ export class SqsReadable extends Readable {
   #stopping = false;
   #endPushed = false;
   #pauseTimer: NodeJS.Timeout | undefined;
+  #abortTimer: NodeJS.Timeout | undefined;
   #emptyStreak = 0;
   #emptySince: number | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -137,9 +144,10 @@ export class SqsReadable extends Readable {
   }
 
   /**
-   * Stops receiving (aborting a pending long poll), lets the buffered messages flow out, ends
-   * the stream, and resolves once it ended and the acks asked for so far were confirmed. Acks of
-   * messages still being processed keep working after that.
+   * Stops receiving, lets the buffered messages flow out, ends the stream, and resolves once it
+   * ended and the acks asked for so far were confirmed. A receive in flight gets
+   * {@link STOP_GRACE_MS} to answer (its messages are delivered), then a pending long poll is
+   * aborted. Acks of messages still being processed keep working after that.
    */
   stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();
@@ -162,20 +170,36 @@ export class SqsReadable extends Readable {
     await this.#tracker?.flush();
   }
 
-  /** Stop starting receives; end once none is in flight. `abort` also cuts pending long polls. */
+  /**
+   * Stop starting receives; end once none is in flight. With `abort`, receives still in flight
+   * after {@link STOP_GRACE_MS} are aborted: by then they are idle long polls, while a receive
+   * that is returning messages answers within the grace. Aborting one of those would leave its
+   * messages invisible on the server for the visibility timeout (they are taken, then dropped).
+   */
   #beginEnd(abort: boolean): void {
     this.#stopping = true;
     this.#clearPause();
-    if (abort) for (const controller of this.#receives.keys()) controller.abort();
+    if (abort && this.#receives.size > 0 && this.#abortTimer === undefined) {
+      this.#abortTimer = setTimeout(() => {
+        debug('readable stopping: aborting %d idle receives', this.#receives.size);
+        for (const controller of this.#receives.keys()) controller.abort();
+      }, STOP_GRACE_MS);
+    }
     this.#maybeEnd();
   }
 
   #maybeEnd(): void {
+    if (this.#receives.size === 0) this.#clearAbortTimer();
     if (this.#stopping && this.#receives.size === 0 && !this.#endPushed && !this.destroyed) {
       this.#endPushed = true;
       debug('readable ending: received %d', this.stats.received);
       this.push(null);
     }
+  }
+
+  #clearAbortTimer(): void {
+    if (this.#abortTimer !== undefined) clearTimeout(this.#abortTimer);
+    this.#abortTimer = undefined;
   }
 
   #clearPause(): void {
@@ -314,6 +338,7 @@ export class SqsReadable extends Readable {
     const natural = this.readableEnded;
     this.#stopping = true;
     this.#clearPause();
+    this.#clearAbortTimer();
     this.#lifetime.abort();
     this.#shutdown(natural).then(
       () => callback(error),

@@ -41,6 +41,7 @@ function consumer(
     role: 'consume',
     endpoint: endpoint.endpoint,
     region: endpoint.region,
+    staticCredentials: endpoint.credentials !== undefined,
     queueUrl,
     maxRunMs: 90_000,
     ...extra,

@@ -24,6 +24,8 @@ export interface WorkerConfig {
   role: 'consume' | 'send';
   endpoint: string;
   region?: string;
+  /** false: the SDK's default credential chain (real AWS); else the static test keys. */
+  staticCredentials?: boolean;
   queueUrl: string;
   /** SQSClient maxAttempts; 1 hands every fault to the stream's own retry. */
   maxAttempts?: number;
@@ -183,6 +185,11 @@ export async function waitForExit(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether the fault proxy can stand in front of `endpoint` (plain http on loopback). */
+export function proxyable(endpoint: string): boolean {
+  return /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(endpoint);
 }
 
 /** SIGKILLs every worker still running (afterEach / afterAll). */

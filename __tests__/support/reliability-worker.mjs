@@ -41,7 +41,10 @@ setTimeout(() => {
 const client = new SQSClient({
   endpoint: config.endpoint,
   region: config.region ?? 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  // Local endpoints (fauxqs, LocalStack) take any key; real AWS gets the SDK's default chain.
+  ...(config.staticCredentials === false
+    ? {}
+    : { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
   // 1: every injected fault reaches the stream's own retry instead of the SDK's.
   ...(config.maxAttempts === undefined ? {} : { maxAttempts: config.maxAttempts }),
 });

@@ -11,8 +11,9 @@ import { join, relative } from 'node:path';
 //   (an example's lines may sit deeper, by the same amount for the whole block).
 // - A line that is only `// ...` (at any indentation) stands for any number of lines left out,
 //   so a block can show the imports and the heart of an example without the middle.
-// - `<!-- snippet: examples/path.ts -->` on the line right above the opening fence names the
-//   file the block comes from; the block must then match in that file.
+// - `<!-- snippet: examples/path.ts -->` right above the opening fence (among the HTML comments
+//   there, e.g. next to `<!-- prettier-ignore -->`) names the file the block comes from; the
+//   block must then match in that file.
 // - Other blocks (sh, text, json, yaml, output, none) are not code to run and are not checked.
 //
 // A block that fails is reported with its file and line: copy it from an example (or extend an
@@ -75,13 +76,17 @@ export function codeBlocks(file: string, text: string): CodeBlock[] {
       body.push(lines[j] ?? '');
       j++;
     }
-    const above = (lines[i - 1] ?? '').trim();
+    // The marker sits in the HTML comments right above the fence (with `<!-- prettier-ignore -->`).
+    let source: string | undefined;
+    for (let k = i - 1; k >= 0 && /^<!--.*-->$/.test((lines[k] ?? '').trim()); k--) {
+      source ??= MARKER.exec((lines[k] ?? '').trim())?.[1];
+    }
     blocks.push({
       file,
       line: i + 1,
       language: (open[3] ?? '').toLowerCase(),
       lines: body,
-      source: MARKER.exec(above)?.[1],
+      source,
     });
     i = j;
   }

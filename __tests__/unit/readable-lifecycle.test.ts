@@ -6,7 +6,7 @@ import {
   type ReceiveMessageCommandInput,
 } from '@aws-sdk/client-sqs';
 import { once } from 'node:events';
-import { SqsReadable } from '../../lib/readable.js';
+import { STOP_GRACE_MS, SqsReadable } from '../../lib/readable.js';
 import type { SqsMessage } from '../../lib/message.js';
 import {
   QUEUE_URL,
@@ -15,6 +15,7 @@ import {
   receiveFills,
   settle,
   useStreamFakeTimers,
+  advance,
 } from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
@@ -213,5 +214,62 @@ describe('SqsReadable destroyed while resolving its queue', () => {
     await once(source, 'close');
     expect(source.destroyed).toBe(true);
     expect(mock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('SqsReadable stop() grace', () => {
+  afterEach(() => jest.useRealTimers());
+
+  function scriptedClient(answerAfterMs: number | undefined) {
+    const { client } = mockedSqs();
+    const calls = { receives: 0, aborted: 0 };
+    jest.spyOn(client, 'send').mockImplementation(((
+      command: unknown,
+      options?: { abortSignal?: AbortSignal },
+    ) => {
+      if (!(command instanceof ReceiveMessageCommand))
+        return Promise.resolve({ Successful: [], Failed: [] });
+      calls.receives++;
+      return new Promise((resolve, reject) => {
+        if (answerAfterMs !== undefined)
+          setTimeout(() => resolve({ Messages: fakeMessages(3) }), answerAfterMs);
+        options?.abortSignal?.addEventListener('abort', () => {
+          calls.aborted++;
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        });
+      });
+    }) as never);
+    return { client, calls };
+  }
+
+  it('delivers what a receive in flight returns within the grace instead of aborting it', async () => {
+    useStreamFakeTimers();
+    const { client, calls } = scriptedClient(400);
+    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false });
+    const got: SqsMessage[] = [];
+    source.on('data', (m: SqsMessage) => got.push(m));
+    await advance(50);
+    expect(calls.receives).toBe(1);
+    const stopped = source.stop();
+    await advance(500);
+    await stopped;
+    expect(calls.aborted).toBe(0);
+    expect(got).toHaveLength(3);
+    expect(calls.receives).toBe(1);
+  });
+
+  it('aborts an idle long poll once the grace has passed', async () => {
+    useStreamFakeTimers();
+    const { client, calls } = scriptedClient(undefined);
+    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false });
+    source.resume();
+    await advance(50);
+    const stopped = source.stop();
+    await advance(STOP_GRACE_MS - 100);
+    expect(calls.aborted).toBe(0);
+    await advance(200);
+    await stopped;
+    expect(calls.aborted).toBe(1);
+    expect(source.readableEnded).toBe(true);
   });
 });

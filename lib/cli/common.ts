@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../index.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
 /** A failure the CLI reports and exits on. `exitCode` 2 is a usage error, 1 everything else. */
@@ -190,22 +191,7 @@ export function createCliClient(flags: ConnectionFlags, testCredentials = false)
   if (testCredentials || (flags.endpoint !== undefined && !credentialsConfigured())) {
     config.credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
   }
-  if (flags.region === undefined) {
-    // The SDK's region chain (AWS_REGION, the profile, instance metadata), read through a
-    // throwaway client, with a fallback. It must be the region given to the constructor:
-    // the SDK keeps the one it was built with (endpoint and FIPS resolution call it).
-    const probe = new SQSClient({});
-    const chain = probe.config.region;
-    probe.destroy();
-    config.region = async () => {
-      try {
-        return await chain();
-      } catch {
-        return 'us-east-1';
-      }
-    };
-  }
-  return new SQSClient(config);
+  return createSqsClient(config);
 }
 
 /** The stream option for `--retries`: attempts in all, the first included. */
