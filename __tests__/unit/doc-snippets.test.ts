@@ -10,10 +10,11 @@ import { join, relative } from 'node:path';
 //   trailing whitespace, leading and trailing blank lines, and the block's common indentation
 //   (an example's lines may sit deeper, by the same amount for the whole block).
 // - A line that is only `// ...` (at any indentation) stands for any number of lines left out,
-//   so a block can show the imports and the heart of an example without the middle.
-// - `<!-- snippet: examples/path.ts -->` right above the opening fence (among the HTML comments
-//   there, e.g. next to `<!-- prettier-ignore -->`) names the file the block comes from; the
-//   block must then match in that file.
+//   so a block can show the imports and the heart of an example without the middle. The lines
+//   after it may sit at another depth in the example (what was left out may open a block).
+// - `<!-- snippet: examples/path.ts -->` right above the opening fence (blank lines and other
+//   HTML comments such as `<!-- prettier-ignore -->` may come between) names the file the block
+//   comes from; the block must then match in that file.
 // - Other blocks (sh, text, json, yaml, output, none) are not code to run and are not checked.
 //
 // A block that fails is reported with its file and line: copy it from an example (or extend an
@@ -76,10 +77,13 @@ export function codeBlocks(file: string, text: string): CodeBlock[] {
       body.push(lines[j] ?? '');
       j++;
     }
-    // The marker sits in the HTML comments right above the fence (with `<!-- prettier-ignore -->`).
+    // The marker sits among the HTML comments right above the fence (blank lines allowed:
+    // Prettier puts one after a comment; `<!-- prettier-ignore -->` may be there too).
     let source: string | undefined;
-    for (let k = i - 1; k >= 0 && /^<!--.*-->$/.test((lines[k] ?? '').trim()); k--) {
-      source ??= MARKER.exec((lines[k] ?? '').trim())?.[1];
+    for (let k = i - 1; k >= 0; k--) {
+      const above = (lines[k] ?? '').trim();
+      if (above !== '' && !/^<!--.*-->$/.test(above)) break;
+      source ??= MARKER.exec(above)?.[1];
     }
     blocks.push({
       file,
@@ -115,8 +119,9 @@ export function appearsIn(block: string[], source: string[]): boolean {
     if (k === block.length) return true;
     const want = block[k] as string;
     if (ELLIPSIS.test(want.trim())) {
+      // What was left out may open or close blocks: the lines after it find their own depth.
       for (let next = at; next <= lines.length; next++) {
-        if (matchFrom(k + 1, next, depth)) return true;
+        if (matchFrom(k + 1, next, undefined)) return true;
       }
       return false;
     }
@@ -231,6 +236,31 @@ describe('the snippet matcher', () => {
     ).toBe(false);
   });
 
+  it('lets the lines after `// ...` sit at another depth, consistently', () => {
+    expect(
+      appearsIn(
+        [
+          'export async function main(): Promise<void> {',
+          '// ...',
+          'await pipeline(source, work, new SqsAckWritable());',
+          '}',
+        ],
+        source,
+      ),
+    ).toBe(false);
+    expect(
+      appearsIn(
+        [
+          'export async function main(): Promise<void> {',
+          '// ...',
+          '  await pipeline(source, work, new SqsAckWritable());',
+          '}',
+        ],
+        source,
+      ),
+    ).toBe(true);
+  });
+
   it('rejects a changed line, and lines indented unlike the source', () => {
     expect(appearsIn(['const source = new SqsReadable({ queueUrl });'], source)).toBe(false);
     expect(
@@ -251,10 +281,18 @@ describe('the snippet matcher', () => {
       '```sh',
       'ls',
       '```',
+      'Text.',
+      '<!-- snippet: examples/b.mjs -->',
+      '',
+      '<!-- prettier-ignore -->',
+      '~~~js',
+      'y();',
+      '~~~',
     ].join('\n');
     expect(codeBlocks('p.md', page)).toEqual([
       { file: 'p.md', line: 2, language: 'ts', lines: ['  x();'], source: 'examples/a.ts' },
       { file: 'p.md', line: 6, language: 'sh', lines: ['ls'], source: undefined },
+      { file: 'p.md', line: 13, language: 'js', lines: ['y();'], source: 'examples/b.mjs' },
     ]);
   });
 });

@@ -40,13 +40,12 @@ export class Gate extends Transform {
 export const QUIESCE_MAX_MS = 1_000;
 
 /**
- * A graceful stop that leaves nothing invisible. `source.stop()` aborts the receives in flight,
- * and SQS may still complete an aborted request: its messages then go nowhere and stay
- * invisible for the visibility timeout. On a queue with messages a receive returns within
- * milliseconds, so this first holds the pipeline (no more demand, so no new receives), waits
- * for the receives in flight to land (up to {@link QUIESCE_MAX_MS}; past that a receive is a
- * long poll on an empty queue), and only then calls `stop()`; what was received flows out.
- * Resolves with whether a receive was still in flight (a long poll was cut short).
+ * A graceful stop that leaves nothing invisible. A receive aborted on the client may still be
+ * completed by SQS, and its messages then stay invisible for the visibility timeout.
+ * `source.stop()` already gives receives in flight a grace before aborting them; the CLI also
+ * holds the pipeline first (no demand, so no new receive starts while the ones in flight land)
+ * and reports whether a long poll was still pending, which `receive`'s peek mode needs to know
+ * before it releases what it showed. Resolves with that.
  */
 export async function quiesceAndStop(source: SqsReadable, gate: Gate): Promise<boolean> {
   gate.hold();
@@ -57,6 +56,7 @@ export async function quiesceAndStop(source: SqsReadable, gate: Gate): Promise<b
   const cutPoll = source.stats.inFlight > 0;
   const stopped = source.stop();
   gate.release();
+  // A failed flush also fails the acks it concerns, and so the pipeline: reported there.
   await stopped.catch(() => undefined);
   return cutPoll;
 }
