@@ -12,6 +12,7 @@ const shared = {
 const config: Config = {
   // Two cores: one worker per core keeps a fauxqs server and the tests from starving each other.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/__tests__/support/summary-reporter.cjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
     {
