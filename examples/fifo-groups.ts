@@ -4,8 +4,8 @@
  * `publish` sends account events with SqsWritable: each event's `groupId` is its account, so SQS
  * keeps one account's events in order. `main` consumes them: events of different accounts are
  * handled at the same time, events of one account strictly one after the other, each acked
- * before the next of its account starts. When an event fails, it and the events of its account
- * received after it are all nacked, in order, so SQS delivers the account's events again starting
+ * before the next of its account starts. When an event fails, it and every event of its account
+ * received with it are nacked, in order, so SQS delivers the account's events again starting
  * with the failed one: a later event never overtakes an earlier one.
  *
  * Run it (after `npm run build`):
@@ -73,21 +73,26 @@ export async function main({
   const stop = (): void => void source.stop();
   signals.once('SIGTERM', stop);
 
-  // Per group: the last event's turn (the next one waits for it), the events not yet settled,
-  // and whether one of them failed.
+  // Per group: the last event's turn (the next one waits for it), how many of its events are in
+  // the worker, and when one of them failed.
   const lastTurn = new Map<string, Promise<unknown>>();
-  const unsettled = new Map<string, number>();
-  const failed = new Set<string>();
+  const inWorker = new Map<string, number>();
+  const failedAt = new Map<string, number>();
 
   async function settleInOrder(message: SqsMessage, group: string): Promise<'handled' | 'retried'> {
-    if (failed.has(group)) {
-      await message.nack(); // an earlier event of its group failed: it must not overtake it
+    const failure = failedAt.get(group);
+    if (failure !== undefined && message.receivedAt <= failure) {
+      // Received before an earlier event of its group failed: it must not overtake that one.
+      // (SQS delivers nothing of a group while one of its messages is held, so whatever of the
+      // group is received after the failure is a new delivery, starting with the failed event.)
+      await message.nack();
       return 'retried';
     }
+    failedAt.delete(group);
     try {
       await handleEvent(JSON.parse(message.body) as AccountEvent);
     } catch {
-      failed.add(group);
+      failedAt.set(group, Date.now());
       await message.nack();
       return 'retried';
     }
@@ -105,19 +110,16 @@ export async function main({
         return settleInOrder(message, group);
       })();
       lastTurn.set(group, turn);
-      unsettled.set(group, (unsettled.get(group) ?? 0) + 1);
+      inWorker.set(group, (inWorker.get(group) ?? 0) + 1);
       try {
         return await turn;
       } finally {
-        const left = (unsettled.get(group) ?? 1) - 1;
+        const left = (inWorker.get(group) ?? 1) - 1;
         if (left > 0) {
-          unsettled.set(group, left);
+          inWorker.set(group, left);
         } else {
-          // SQS delivers nothing more of a group while one of its messages is held, so the
-          // group starts afresh with its next delivery.
-          unsettled.delete(group);
+          inWorker.delete(group); // nothing to wait for: forget the group
           lastTurn.delete(group);
-          failed.delete(group);
         }
       }
     },

@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type ChangeMessageVisibilityBatchCommandInput as ChangeInput,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { QueueDoesNotExistError, SqsReadable } from '../../lib/index.js';
 import {
   countRequests,
@@ -240,6 +250,72 @@ describe('examples/fifo-groups.ts', () => {
     expect(result.retried).toBeGreaterThanOrEqual(1);
     expect(peak).toBeGreaterThanOrEqual(2); // accounts were handled side by side
     expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/fifo-groups.ts, with several events of one group in a receive (SQS mocked)', () => {
+  // Real SQS may return several messages of one group in a receive (fauxqs returns one): when
+  // the first fails, the others must be nacked, not handled, so that the group keeps its order.
+  it('nacks the events received with a failed one, and handles the group in order once redelivered', async () => {
+    const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/accounts.fifo';
+    const client = new SQSClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const sqs = mockClient(client);
+    const delivery = (round: number) => ({
+      Messages: [0, 1, 2].map((sequence) => ({
+        MessageId: `a-${sequence}`,
+        ReceiptHandle: `a-${sequence}-r${round}`,
+        Body: JSON.stringify({ id: `a-${sequence}`, accountId: 'a', sequence, type: 'deposit' }),
+        Attributes: { MessageGroupId: 'a', ApproximateReceiveCount: String(round) },
+      })),
+    });
+    const allSucceed = ({ Entries = [] }: { Entries?: Array<{ Id?: string }> }) => ({
+      Successful: Entries.map(({ Id }) => ({ Id })),
+      Failed: [],
+    });
+    const nacked = new Set<string>();
+    let round = 0;
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { VisibilityTimeout: '30' } });
+    sqs.on(DeleteMessageBatchCommand).callsFake(allSucceed);
+    sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input: ChangeInput) => {
+      for (const entry of input.Entries ?? []) {
+        if (entry.VisibilityTimeout === 0) nacked.add(entry.ReceiptHandle ?? '');
+      }
+      return allSucceed(input);
+    });
+    // Like SQS: the group is locked while any of its messages is held, so the redelivery comes
+    // only once all three were given back.
+    sqs.on(ReceiveMessageCommand).callsFake(() => {
+      if (round === 0 || (round === 1 && nacked.size === 3)) return delivery(++round);
+      return { Messages: [] };
+    });
+    const handled: number[] = [];
+    let failedOnce = false;
+    const signals = new EventEmitter();
+    const running = fifoWorker({
+      client,
+      queueUrl,
+      signals,
+      handleEvent: async (event) => {
+        await sleep(5);
+        if (!failedOnce) {
+          failedOnce = true;
+          throw new Error('ledger busy');
+        }
+        handled.push(event.sequence);
+      },
+    });
+    await until(() => handled.length === 3);
+    signals.emit('SIGTERM');
+    const result = await running;
+
+    expect(handled).toEqual([0, 1, 2]);
+    expect([...nacked].sort()).toEqual(['a-0-r1', 'a-1-r1', 'a-2-r1']);
+    expect(result).toEqual({ handled: 3, retried: 3 });
+    sqs.restore();
     client.destroy();
   });
 });
