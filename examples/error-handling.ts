@@ -64,7 +64,7 @@ export async function main({
       return 2; // configuration: restarting will not help
     }
     if (error instanceof SqsStreamError) {
-      log(`${error.operation} on ${error.queue} failed (${error.code}): ${error.message}`);
+      log(`${error.name} (${error.code ?? 'no code'}): ${error.message}`); // operation, queue, why
       return 1;
     }
     throw error; // not from SQS: your own code's error, as it was thrown

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,8 @@ import { redrive } from '../../examples/dlq-redrive.js';
 import { main as errorHandling } from '../../examples/error-handling.js';
 import { publish, main as fifoWorker, type AccountEvent } from '../../examples/fifo-groups.js';
 import { onShutdownSignals, startService } from '../../examples/graceful-shutdown.js';
+import { main as migrated } from '../../examples/migrating/after-sqs-streams.js';
+import { startConsumer } from '../../examples/migrating/before-sqs-consumer.js';
 import { sendOrders } from '../../examples/send-orders.js';
 import { startLocalStack, stopLocalStack } from '../../examples/testing/localstack.js';
 // The testing guide's own tests (describe blocks) run here, as part of this file.
@@ -430,7 +432,7 @@ describe('examples/graceful-shutdown.ts', () => {
         new Promise<void>((_, reject) => {
           started += 1;
           if (signal.aborted) reject(signal.reason);
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         }),
     });
     onShutdownSignals(service, signals, () => {});
@@ -499,6 +501,78 @@ describe('examples/error-handling.ts', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^SQS: ThrottlingException, retry 1 in \d+ ms$/);
     expect(handled.sort()).toEqual([...sent].sort());
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/migrating: the same consumer with sqs-consumer and with sqs-streams', () => {
+  const orders: Order[] = Array.from({ length: 20 }, (_, i) => ({ id: `o-${i}`, total: i }));
+
+  /** Handles every order, failing `o-3` on its first attempt; records the successes. */
+  function recorder(): { handled: string[]; handleOrder: (order: Order) => Promise<void> } {
+    const handled: string[] = [];
+    let failed = false;
+    return {
+      handled,
+      handleOrder: async (order) => {
+        if (order.id === 'o-3' && !failed) {
+          failed = true;
+          throw new Error('payment service unavailable');
+        }
+        handled.push(order.id);
+      },
+    };
+  }
+
+  it('before: sqs-consumer handles every order, deleting one message per request', async () => {
+    const queueUrl = await createTestQueue();
+    await sendOrders({ client: admin, queueUrl, orders });
+    const client = testClient();
+    const requests = countRequests(client);
+    const { handled, handleOrder } = recorder();
+    const lines: string[] = [];
+    const signals = new EventEmitter();
+    const consumer = startConsumer({
+      client,
+      queueUrl,
+      handleOrder,
+      signals,
+      log: (line) => lines.push(line),
+    });
+    await until(() => handled.length === orders.length);
+    const stopped = once(consumer, 'stopped');
+    signals.emit('SIGTERM');
+    await stopped;
+
+    expect(handled.sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(lines).toEqual([
+      'order failed: Unexpected message handler failure: payment service unavailable',
+    ]);
+    expect(requests.counts['DeleteMessageCommand']).toBe(orders.length);
+    await until(() => (requests.inFlight['ReceiveMessageCommand'] ?? 0) === 0);
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+
+  it('after: sqs-streams handles every order, deleting in batches', async () => {
+    const queueUrl = await createTestQueue();
+    await sendOrders({ client: admin, queueUrl, orders });
+    const client = testClient();
+    const requests = countRequests(client);
+    const { handled, handleOrder } = recorder();
+    const lines: string[] = [];
+    const signals = new EventEmitter();
+    const running = migrated({ client, queueUrl, handleOrder, signals, log: (l) => lines.push(l) });
+    await until(() => handled.length === orders.length);
+    signals.emit('SIGTERM');
+    const stats = await running;
+
+    expect(handled.sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(lines).toEqual(['order failed: Error: payment service unavailable']);
+    expect(stats).toMatchObject({ acked: 20, released: 1 });
+    expect(requests.counts['DeleteMessageCommand']).toBeUndefined();
+    expect(requests.counts['DeleteMessageBatchCommand']).toBeLessThanOrEqual(5);
     expect(await drainQueue(admin, queueUrl)).toEqual([]);
     client.destroy();
   });

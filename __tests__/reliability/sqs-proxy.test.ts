@@ -170,6 +170,26 @@ describe('sqs-proxy', () => {
     expect(faulted).toBeLessThan(35);
   });
 
+  it('reports each request arriving, forwarded or faulted', async () => {
+    const events: string[] = [];
+    const { proxy, client } = await proxied({
+      faults: { rate: 1, kinds: ['503'], actions: ['GetQueueUrl'] },
+      onEvent: (e) =>
+        events.push(
+          `${e.phase} ${e.action} #${e.request}/${e.ofAction}${e.fault ? ` ${e.fault}` : ''}`,
+        ),
+    });
+    await receive(client);
+    await client.send(new GetQueueUrlCommand({ QueueName: 'q' })).catch(() => undefined);
+    expect(events).toEqual([
+      'arrived ReceiveMessage #1/1',
+      'forwarded ReceiveMessage #1/1',
+      'arrived GetQueueUrl #2/1',
+      'faulted GetQueueUrl #2/1 503',
+    ]);
+    expect(proxy.requests).toBe(2);
+  });
+
   it('faults only the actions named', async () => {
     const { proxy, client } = await proxied({
       faults: { rate: 1, kinds: ['500'], actions: ['GetQueueUrl'] },

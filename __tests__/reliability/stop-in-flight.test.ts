@@ -39,18 +39,31 @@ const itProxied = proxyable(endpoint.endpoint) ? it : it.skip;
 itProxied('stop() during a receive in flight leaves no message invisible', async () => {
   const queueUrl = await createTestQueue({ visibilityTimeout: 30 });
   const sent = await sendTestMessages(admin, queueUrl, 50, (i) => `stop-${Date.now()}-${i}`);
-  // 400 ms round trip: 200 ms before the request reaches SQS, 200 ms before the answer returns.
-  proxy = await startSqsProxy({ target: endpoint.endpoint, latencyMs: 400, maxDurationMs: 60_000 });
+  // The second receive is stopped right after SQS answered it (so SQS handed its batch out),
+  // while the proxy still holds the answer back (half of the 400 ms round trip).
+  let stopSource = (): void => undefined;
+  proxy = await startSqsProxy({
+    target: endpoint.endpoint,
+    latencyMs: 400,
+    maxDurationMs: 60_000,
+    onEvent: (event) => {
+      if (
+        event.phase === 'forwarded' &&
+        event.action === 'ReceiveMessage' &&
+        event.ofAction === 2
+      ) {
+        stopSource();
+      }
+    },
+  });
   const client = new SQSClient({ ...sqsClientConfig(endpoint), endpoint: proxy.endpoint });
   const source = new SqsReadable({ queueUrl, client, highWaterMark: 10, visibilityTimeout: 30 });
+  stopSource = () => void source.stop();
   const received: string[] = [];
   source.on('data', (m: { body: string; ack(): Promise<void> }) => {
     received.push(m.body);
     void m.ack();
   });
-  // The first batch is in; the second receive starts at once: stop 300 ms into it, after SQS
-  // handed its batch out (at ~200 ms) and before the answer is back (at ~400 ms).
-  source.once('receive', () => setTimeout(() => void source.stop(), 300));
   await new Promise((resolve) => source.once('close', resolve));
   const receiveRequests = source.stats.receiveRequests;
   client.destroy();

@@ -70,6 +70,22 @@ export interface SqsProxyOptions {
   maxRequests?: number;
   /** The proxy closes itself after this long, in ms (the timer does not keep a process alive). @default 1_800_000 */
   maxDurationMs?: number;
+  /**
+   * Called when a request arrives, once the target has answered it (`'forwarded'`: SQS acted,
+   * the client does not know yet; with latency, the answer is still on its way), and when a
+   * fault was injected. For tests that must act inside that window. Must not throw.
+   */
+  onEvent?: (event: SqsProxyEvent) => void;
+}
+
+export interface SqsProxyEvent {
+  phase: 'arrived' | 'forwarded' | 'faulted';
+  action: string;
+  /** The request's number, from 1, in arrival order. */
+  request: number;
+  /** Per action, the request's number, from 1. */
+  ofAction: number;
+  fault?: FaultKind;
 }
 
 export interface SqsProxy {
@@ -255,6 +271,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     const action = actionOf(req, body);
     requests++;
     counts[action] = (counts[action] ?? 0) + 1;
+    const event = { action, request: requests, ofAction: counts[action] };
+    options.onEvent?.({ phase: 'arrived', ...event });
     const requestId = `sqs-proxy-${requests}`;
     const limitReached = requests >= maxRequests;
     const clientGone = new AbortController();
@@ -265,7 +283,10 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
 
     try {
       const fault = pickFault(action);
-      if (fault !== undefined) count(action, fault);
+      if (fault !== undefined) {
+        count(action, fault);
+        options.onEvent?.({ phase: 'faulted', ...event, fault });
+      }
       await delay(latencyMs / 2);
       switch (fault) {
         case '500':
@@ -311,6 +332,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       }
       if (clientGone.signal.aborted) return;
       const answer = await forward(req, body, clientGone.signal);
+      if (answer !== undefined) options.onEvent?.({ phase: 'forwarded', ...event });
       if (answer === undefined) {
         // The target failed or the client left; a client still there sees a reset, as it would.
         req.socket.destroy();

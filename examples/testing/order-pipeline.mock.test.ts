@@ -30,7 +30,7 @@ function receiveResponse(items: Order[]) {
   };
 }
 
-/** Batch requests succeed for every entry. */
+/** Every entry of a batch request succeeds. (An entry the answer leaves out is retried.) */
 function allSucceed({ Entries = [] }: { Entries?: Array<{ Id?: string }> }) {
   return { Successful: Entries.map(({ Id }) => ({ Id })), Failed: [] };
 }
