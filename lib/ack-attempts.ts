@@ -97,9 +97,8 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
         return;
       }
       if (!isTransientError(error)) {
-        const streamError = toStreamError(error, lane.operation, queueUrl);
-        const scrubbed = scrub(streamError.message, round);
-        if (scrubbed !== streamError.message) streamError.message = scrubbed;
+        const handles = round.map((entry) => entry.message.receiptHandle);
+        const streamError = toStreamError(error, lane.operation, queueUrl, handles);
         debug('%s failed for %d entries: %s', lane.operation, round.length, streamError.code);
         for (const entry of round) context.finish(entry, streamError);
         return;

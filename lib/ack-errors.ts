@@ -1,6 +1,6 @@
 import type { BatchResultErrorEntry } from '@aws-sdk/client-sqs';
 import { isExtension, type Entry, type EntryKind } from './ack-entry.js';
-import { BatchEntryError, SqsStreamError, toStreamError } from './errors.js';
+import { BatchEntryError, SqsStreamError, safeCause, toStreamError } from './errors.js';
 
 const INVALID_HANDLE_CODES = new Set([
   'ReceiptHandleIsInvalid',
@@ -112,11 +112,19 @@ export function exhaustedError(
   attempts: number,
 ): SqsStreamError {
   const operation = entry.lane.operation;
-  const base = error instanceof SqsStreamError ? error : toStreamError(error, operation, queue);
+  const handles = [entry.message.receiptHandle];
+  const base =
+    error instanceof SqsStreamError ? error : toStreamError(error, operation, queue, handles);
   return new SqsStreamError(
     `Could not ${action(entry.kind, entry.seconds)} message ${entry.message.messageId} on queue ` +
       `\`${queue}\`: ${operation} still failed after ${attempts} attempts (${base.code ?? 'transient error'}). ` +
       'Raise `retry.numOfAttempts`, or check the service and network.',
-    { operation, queue, code: base.code, messageId: entry.message.messageId, cause: error },
+    {
+      operation,
+      queue,
+      code: base.code,
+      messageId: entry.message.messageId,
+      cause: safeCause(error, handles),
+    },
   );
 }

@@ -62,6 +62,13 @@ export class SqsAckWritable extends Writable {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Expected \`options\` to be an object, got ${describeChunk(options)}`);
     }
+    for (const key of Object.keys(options)) {
+      if (key !== 'highWaterMark') {
+        throw new TypeError(
+          `Unknown option \`${key}\` for SqsAckWritable; the only option is \`highWaterMark\``,
+        );
+      }
+    }
     const highWaterMark = integerOption(
       'highWaterMark',
       options.highWaterMark,

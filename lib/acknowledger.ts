@@ -244,7 +244,8 @@ export class Acknowledger {
     }
     runBatch(this.#batch, lane, entries).catch((error: unknown) => {
       // Not SQS's answer but a bug or a throwing callback: no entry may hang because of it.
-      const streamError = toStreamError(error, lane.operation, this.#options.queueUrl);
+      const handles = entries.map((entry) => entry.message.receiptHandle);
+      const streamError = toStreamError(error, lane.operation, this.#options.queueUrl, handles);
       for (const entry of entries) this.#finish(entry, streamError);
     });
   }

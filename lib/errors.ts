@@ -86,8 +86,66 @@ const ACCESS_CODES = new Set([
   'InvalidSecurity',
   'MissingAuthenticationToken',
   'IncompleteSignature',
+  'InvalidSignatureException',
   'CredentialsProviderError',
+  'ExpiredTokenException',
+  'KMS.AccessDeniedException',
 ]);
+
+// IAM knows only the single-message actions; a batch call needs the one it batches.
+const IAM_ACTION: Record<string, string> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
+
+const REDACTIONS: Array<[RegExp, string]> = [
+  // AWS's signature errors quote the canonical request, headers and all: drop it whole.
+  [
+    /(The Canonical String for this request should have been|The String-to-Sign should have been)[\s\S]*/g,
+    '$1 <redacted>',
+  ],
+  [/x-amz-security-token[:=]\s*[^\s'",&]+/gi, 'x-amz-security-token:<redacted>'],
+  [/Authorization:\s*[^\n]+/gi, 'Authorization: <redacted>'],
+  [/Credential=[^\s,'"]+/g, 'Credential=<redacted>'],
+  [/Signature=[0-9a-fA-F]+/g, 'Signature=<redacted>'],
+  [/\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{12,}\b/g, '<access key id>'],
+];
+
+/**
+ * Removes what must never reach a log or an error: credentials AWS may echo back (signature
+ * errors quote the signed request) and the given strings (receipt handles, bodies).
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const [pattern, replacement] of REDACTIONS) out = out.replace(pattern, replacement);
+  for (const secret of secrets) if (secret !== '') out = out.split(secret).join('<redacted>');
+  return out;
+}
+
+/**
+ * The error as a `cause` that is safe to print: the same error when nothing in it needs
+ * redacting, else a plain copy with the redacted message and the fields callers branch on
+ * (name, code, `$fault`, `$metadata`, `$retryable`), without the SDK's raw response.
+ */
+export function safeCause(error: unknown, secrets: readonly string[] = []): unknown {
+  if (!(error instanceof Error)) {
+    return typeof error === 'string' ? redact(error, secrets) : error;
+  }
+  const message = redact(error.message, secrets);
+  const cause = error.cause === undefined ? undefined : safeCause(error.cause, secrets);
+  if (message === error.message && cause === error.cause) return error;
+  const copy = new Error(message, cause === undefined ? undefined : { cause });
+  copy.name = error.name;
+  const source = error as unknown as Record<string, unknown>;
+  const target = copy as unknown as Record<string, unknown>;
+  for (const key of ['code', 'Code', '$fault', '$metadata', '$retryable']) {
+    if (source[key] !== undefined) target[key] = source[key];
+  }
+  const frames = (error.stack ?? '').split('\n').filter((line) => line.startsWith('    at '));
+  copy.stack = [`${copy.name}: ${message}`, ...frames].join('\n');
+  return copy;
+}
 
 /** The SQS error code of an SDK error, if it has one. */
 export function errorCode(error: unknown): string | undefined {
@@ -108,10 +166,15 @@ function describe(error: unknown): string {
  * Wraps a permanent SDK error in the typed error a caller can branch on, with a message that
  * names queue and operation and says what to do.
  */
-export function toStreamError(error: unknown, operation: string, queue: string): SqsStreamError {
+export function toStreamError(
+  error: unknown,
+  operation: string,
+  queue: string,
+  secrets: readonly string[] = [],
+): SqsStreamError {
   if (error instanceof SqsStreamError) return error;
   const code = errorCode(error);
-  const details = { operation, queue, code, cause: error };
+  const details = { operation, queue, code, cause: safeCause(error, secrets) };
   if (code !== undefined && NOT_FOUND_CODES.has(code)) {
     return new QueueDoesNotExistError(
       `Queue \`${queue}\` does not exist (${operation}). Check the queue URL or name, the region and the account, or create the queue first.`,
@@ -119,13 +182,14 @@ export function toStreamError(error: unknown, operation: string, queue: string):
     );
   }
   if (code !== undefined && ACCESS_CODES.has(code)) {
+    const action = IAM_ACTION[operation] ?? operation;
     return new AccessDeniedError(
-      `Access to queue \`${queue}\` was denied for ${operation} (${code}). Check the credentials and that their IAM policy allows sqs:${operation}.`,
+      `Access to queue \`${queue}\` was denied for ${operation} (${code}). Check the credentials and that their IAM policy allows sqs:${action}.`,
       details,
     );
   }
   return new SqsStreamError(
-    `${operation} on queue \`${queue}\` failed: ${describe(error)}${code ? ` (${code})` : ''}`,
+    `${operation} on queue \`${queue}\` failed: ${redact(describe(error), secrets)}${code ? ` (${code})` : ''}`,
     details,
   );
 }

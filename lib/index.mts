@@ -2,6 +2,7 @@
 // each class (an error thrown by one is `instanceof` the other's class).
 export {
   SqsReadable,
+  STOP_GRACE_MS,
   createSqsClient,
   SqsMessage,
   SqsAckWritable,

@@ -120,7 +120,8 @@ export class SqsReadable extends Readable {
       maxHoldSeconds: this.#options.maxHoldSeconds,
       onAck: (message) => this.emit('ack', message),
       onRelease: (message) => this.emit('release', message),
-      onRetry: this.#onRetry,
+      // The tracker counts its own retries in `stats`; only the event is ours to emit.
+      onRetry: (error, attempt, delayMs) => this.emit('retry', error, attempt, delayMs),
       onHeartbeatError: (error) => this.emit('heartbeatError', error),
     });
     debug('readable ready for %s', queueUrl);

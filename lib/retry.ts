@@ -101,7 +101,6 @@ const TRANSIENT_CODES = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'EAI_AGAIN',
-  'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_SOCKET',
@@ -150,8 +149,10 @@ export function isAbortError(error: unknown): boolean {
 }
 
 /**
- * Sleeps for `ms`, or until `signal` aborts (then rejects with an AbortError). The timer is
- * unref'd: a pending retry must not keep a process alive that has nothing else to do.
+ * Sleeps for `ms`, or until `signal` aborts (then rejects with an AbortError). The timer keeps
+ * the process alive: a stream waiting to retry is work in progress, and a process that exited
+ * here would leave messages unsent or unacked. Streams abort the signal on destroy, so a
+ * pending retry never outlives its stream.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -167,7 +168,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
