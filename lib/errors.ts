@@ -20,9 +20,13 @@ export interface SqsStreamErrorDetails {
 /** Base class of every error this package raises about SQS or its use. */
 export class SqsStreamError extends Error {
   override name = 'SqsStreamError';
+  /** The SQS action (e.g. `ReceiveMessage`) or stream step that failed. */
   readonly operation: string | undefined;
+  /** The queue URL or name the operation was aimed at. */
   readonly queue: string | undefined;
+  /** SQS's error code, when there is one. */
   readonly code: string | undefined;
+  /** The id of the message concerned, for per-message errors. */
   readonly messageId: string | undefined;
 
   constructor(message: string, details: SqsStreamErrorDetails = {}) {

@@ -27,6 +27,21 @@ export const STOP_GRACE_MS = 1000;
  * `_read` is demand, not a trigger: each ReceiveMessage asks for the unmet demand
  * (`highWaterMark - buffered - requested in flight`, at most `batchSize`), at most `concurrency`
  * are in flight, and an empty receive goes on by itself while there is demand.
+ *
+ * Events, beyond a Readable's own:
+ * - `'receive'` `(count: number)`: a ReceiveMessage returned `count` messages.
+ * - `'empty'` `()`: a ReceiveMessage returned none.
+ * - `'retry'` `(error: unknown, attempt: number, delayMs: number)`: a transient error on any
+ *   request of this stream; the request is sent again after `delayMs`.
+ * - `'ack'` `(message: SqsMessage)`: SQS confirmed the delete of `message`.
+ * - `'release'` `(message: SqsMessage)`: `message` was made visible again (nack or destroy).
+ * - `'heartbeatError'` `(error: SqsStreamError)`: a visibility extension failed; never fatal.
+ *
+ * @example
+ * ```ts
+ * const source = new SqsReadable({ queueUrl, client });
+ * await pipeline(source, handle, new SqsAckWritable());
+ * ```
  */
 export class SqsReadable extends Readable {
   /** Live counters; read at any time. */

@@ -1,0 +1,209 @@
+// From a run's raw results to what is reported: medians per configuration, ratios against the
+// peers, the targets and the headline. Shared by bench/run.mjs and bench/report.mjs, so a page
+// regenerated from an older results file is judged by the same rules.
+import { median, round } from './common.mjs';
+
+export const SUBJECTS = [
+  { id: 'sqs-streams', label: 'sqs-streams', concurrencies: [1, 4] },
+  { id: 'raw', label: 'raw SDK loop (ceiling)', concurrencies: [1, 4] },
+  { id: 'sqs-consumer', label: 'sqs-consumer handleMessage', concurrencies: [1, 4] },
+  { id: 'sqs-consumer-batch', label: 'sqs-consumer handleMessageBatch', concurrencies: [1, 4] },
+  { id: 'squiss', label: 'squiss-ts', concurrencies: [1, 4] },
+  { id: 'naive', label: 'naive loop', concurrencies: [1] },
+];
+
+export function summarize(runs) {
+  const groups = new Map();
+  for (const run of runs) {
+    if (!run.ok) continue;
+    const key = `${run.subject}|${run.concurrency}|${run.rttMs}|${run.delayMs}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(run);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0];
+    const requests = {};
+    for (const action of new Set(group.flatMap((r) => Object.keys(r.requests)))) {
+      requests[action] = round(median(group.map((r) => (r.requests[action] ?? 0) / r.messages)), 4);
+    }
+    return {
+      subject: first.subject,
+      label: first.label,
+      concurrency: first.concurrency,
+      rttMs: first.rttMs,
+      delayMs: first.delayMs,
+      reps: group.length,
+      msgsPerSec: round(median(group.map((r) => r.msgsPerSec)), 4),
+      msgsPerSecMin: round(Math.min(...group.map((r) => r.msgsPerSec)), 4),
+      msgsPerSecMax: round(Math.max(...group.map((r) => r.msgsPerSec)), 4),
+      requestsPerMessage: round(median(group.map((r) => r.requestsPerMessage)), 4),
+      requestsPerMessageByAction: requests,
+      cpuMsPer10k: round(median(group.map((r) => r.cpuMsPer10k)), 4),
+      peakRssMB: round(Math.max(...group.map((r) => r.peakRssMB)), 3),
+      peakHeld: Math.max(...group.map((r) => r.peakHeld)),
+      peakWaiting: Math.max(...group.map((r) => r.peakWaiting)),
+      peakBuffered:
+        first.peakBuffered === undefined
+          ? undefined
+          : Math.max(...group.map((r) => r.peakBuffered)),
+      highWaterMark: first.highWaterMark,
+      duplicates: group.reduce((a, r) => a + r.duplicates, 0),
+      serverCpuMsPer10k: round(median(group.map((r) => r.serverCpuMsPer10k ?? NaN)), 3),
+    };
+  });
+}
+
+export function find(summary, subject, concurrency, rttMs, delayMs) {
+  return summary.find(
+    (s) =>
+      s.subject === subject &&
+      s.concurrency === concurrency &&
+      s.rttMs === rttMs &&
+      s.delayMs === delayMs,
+  );
+}
+
+export function computeRatios(summary) {
+  const ratios = [];
+  for (const s of summary.filter((x) => x.subject === 'sqs-streams')) {
+    const row = {
+      concurrency: s.concurrency,
+      rttMs: s.rttMs,
+      delayMs: s.delayMs,
+      msgsPerSec: s.msgsPerSec,
+      vs: {},
+    };
+    for (const peer of SUBJECTS.filter((x) => x.id !== 'sqs-streams')) {
+      const other = find(summary, peer.id, s.concurrency, s.rttMs, s.delayMs);
+      if (other) row.vs[peer.id] = round(s.msgsPerSec / other.msgsPerSec, 3);
+    }
+    ratios.push(row);
+  }
+  return ratios;
+}
+
+export function checkTargets(summary, ratios, idle, overhead) {
+  const targets = [];
+  const streams = summary.filter((s) => s.subject === 'sqs-streams');
+  const vsRaw = ratios.filter((r) => r.vs.raw !== undefined);
+  if (vsRaw.length > 0) {
+    const worst = vsRaw.reduce((a, b) => (a.vs.raw <= b.vs.raw ? a : b));
+    targets.push({
+      id: 'raw-ceiling',
+      goal: '>= 0.9x the raw-SDK ceiling at the same concurrency',
+      measured: `${worst.vs.raw}x at worst (concurrency ${worst.concurrency}, ${worst.rttMs} ms RTT, ${worst.delayMs} ms processing); ${vsRaw.map((r) => `${r.vs.raw}x`).join(', ')} in all`,
+      met: worst.vs.raw >= 0.9,
+      value: worst.vs.raw,
+    });
+  }
+  const vsConsumer = ratios.filter(
+    (r) => r.concurrency === 1 && r.rttMs === 20 && r.vs['sqs-consumer'] !== undefined,
+  );
+  if (vsConsumer.length > 0) {
+    const worst = Math.min(...vsConsumer.map((r) => r.vs['sqs-consumer']));
+    targets.push({
+      id: 'sqs-consumer-2x',
+      goal: ">= 2x sqs-consumer's handleMessage at concurrency 1 and 20 ms RTT",
+      measured: vsConsumer
+        .map((r) => `${r.vs['sqs-consumer']}x (${r.delayMs} ms processing)`)
+        .join(', '),
+      met: worst >= 2,
+      value: worst,
+    });
+  }
+  if (streams.length > 0) {
+    const worst = Math.max(...streams.map((s) => s.requestsPerMessage));
+    targets.push({
+      id: 'requests-per-message',
+      goal: '<= 0.21 billable requests per message at steady state',
+      measured: `${worst} at worst (${streams.map((s) => s.requestsPerMessage).join(', ')})`,
+      met: worst <= 0.21,
+      value: worst,
+    });
+    const over = streams.filter((s) => s.peakBuffered > s.highWaterMark);
+    targets.push({
+      id: 'peak-buffered',
+      goal: 'peak buffered never above highWaterMark',
+      measured: streams
+        .map((s) => `${s.peakBuffered}/${s.highWaterMark} (c${s.concurrency})`)
+        .filter((v, i, a) => a.indexOf(v) === i)
+        .join(', '),
+      met: over.length === 0,
+      value: Math.max(...streams.map((s) => s.peakBuffered - s.highWaterMark)),
+    });
+  }
+  const idleStream = idle?.find((r) => r.subject === 'sqs-streams' && r.concurrency === 1);
+  if (idleStream) {
+    targets.push({
+      id: 'idle-receives',
+      goal: '<= 3 receives per minute per idle stream',
+      measured: `${idleStream.receivesPerMinute}/min (concurrency 1, ${idleStream.windowS} s window)`,
+      met: idleStream.receivesPerMinute <= 3,
+      value: idleStream.receivesPerMinute,
+    });
+  }
+  if (overhead) {
+    targets.push({
+      id: 'stream-overhead',
+      goal: '>= 250k messages/s per core with the stub client',
+      measured: `${fmt(overhead.streams.msgsPerCpuSecond)} msgs per CPU-second (bare loop on the same stub: ${fmt(overhead.loop.msgsPerCpuSecond)})`,
+      met: overhead.streams.msgsPerCpuSecond >= 250_000,
+      value: overhead.streams.msgsPerCpuSecond,
+    });
+  }
+  return targets;
+}
+
+/** One line for the README: the ratios against the peers and the costs, ranges where they vary. */
+export function headline(summary, ratios, idle, overhead) {
+  const range = (values, digits = 3) => {
+    const lo = round(Math.min(...values), digits);
+    const hi = round(Math.max(...values), digits);
+    return lo === hi ? `${lo}` : `${lo}-${hi}`;
+  };
+  const parts = [];
+  const c1 = ratios.filter((r) => r.concurrency === 1 && r.rttMs === 20);
+  const vs = (peer) => c1.map((r) => r.vs[peer]).filter((v) => v !== undefined);
+  if (vs('sqs-consumer').length)
+    parts.push(`${range(vs('sqs-consumer'))}x sqs-consumer's handleMessage`);
+  if (vs('squiss').length) parts.push(`${range(vs('squiss'))}x squiss-ts`);
+  if (vs('naive').length) parts.push(`${range(vs('naive'))}x a naive loop`);
+  let line = parts.length
+    ? `sqs-streams: ${parts.join(', ')} (concurrency 1, 20 ms RTT)`
+    : 'sqs-streams';
+  const vsRaw = ratios.filter((r) => r.vs.raw !== undefined);
+  if (vsRaw.length) {
+    const byConcurrency = [...new Set(vsRaw.map((r) => r.concurrency))].map((c) => {
+      const values = vsRaw.filter((r) => r.concurrency === c).map((r) => r.vs.raw);
+      return `${range(values)}x at concurrency ${c}`;
+    });
+    line += `; vs the raw SDK loop ${byConcurrency.join(', ')}`;
+  }
+  const streams = summary.filter((s) => s.subject === 'sqs-streams');
+  const consumer = summary.filter((s) => s.subject === 'sqs-consumer');
+  if (streams.length) {
+    line += `; ${range(streams.map((s) => s.requestsPerMessage))} requests/message`;
+    if (consumer.length)
+      line += ` (sqs-consumer handleMessage: ${range(consumer.map((s) => s.requestsPerMessage))})`;
+  }
+  const idleStream = idle?.find((r) => r.subject === 'sqs-streams' && r.concurrency === 1);
+  const idleNaive = idle?.find((r) => r.subject === 'naive');
+  if (idleStream) {
+    line += `; ${round(idleStream.receivesPerMinute, 2)} receives/min on an idle queue`;
+    if (idleNaive) line += ` (naive loop: ${Math.round(idleNaive.receivesPerMinute)})`;
+  }
+  if (overhead)
+    line += `; ${fmt(overhead.streams.msgsPerCpuSecond)} msgs/s per core through the stream layer alone`;
+  return `${line}.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+export function fmt(n) {
+  if (n === undefined || Number.isNaN(n)) return '-';
+  if (n >= 100_000) return `${Math.round(n / 1000)}k`;
+  if (n >= 10_000) return `${(n / 1000).toFixed(1)}k`;
+  if (n >= 100) return String(Math.round(n));
+  return String(round(n, 3));
+}
