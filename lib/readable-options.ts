@@ -10,10 +10,9 @@ import {
   integerOption,
   numberOption,
   objectOption,
-  queueNameOption,
-  queueUrlOption,
   signalOption,
   stringArrayOption,
+  queueStreamOptions,
 } from './validate.js';
 
 /** Options of {@link SqsReadable}. One of `queueUrl` and `queueName` is required. */
@@ -158,26 +157,11 @@ const KNOWN = new Set<string>([
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
 export function normalizeReadableOptions(input: unknown): NormalizedReadableOptions {
-  const options = objectOption<SqsReadableOptions>('options', input);
-  if (options === undefined) {
-    throw new TypeError('Expected options with `queueUrl` or `queueName`, got `undefined`');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new TypeError(
-        `Unknown option \`${key}\` for SqsReadable; see the SqsReadableOptions reference`,
-      );
-    }
-  }
-  const queueUrl = queueUrlOption('queueUrl', options.queueUrl);
-  const queueName = queueNameOption('queueName', options.queueName);
-  if ((queueUrl === undefined) === (queueName === undefined)) {
-    throw new TypeError(
-      queueUrl === undefined
-        ? 'Expected `queueUrl` or `queueName`, got neither'
-        : 'Expected only one of `queueUrl` and `queueName`, got both',
-    );
-  }
+  const { options, queueUrl, queueName } = queueStreamOptions<SqsReadableOptions>(
+    'SqsReadable',
+    input,
+    KNOWN,
+  );
   const batchSize = integerOption('batchSize', options.batchSize, 1, 10, 10);
   const concurrency = integerOption('concurrency', options.concurrency, 1, 100, 1);
   return {

@@ -2,13 +2,7 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { normalizeBackoff } from './backoff-options.js';
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 import { SQS_MAX_MESSAGE_BYTES } from './send-input.js';
-import {
-  integerOption,
-  objectOption,
-  queueNameOption,
-  queueUrlOption,
-  signalOption,
-} from './validate.js';
+import { integerOption, objectOption, signalOption, queueStreamOptions } from './validate.js';
 
 /** Options of {@link SqsWritable}. One of `queueUrl` and `queueName` is required. */
 export interface SqsWritableOptions {
@@ -90,26 +84,11 @@ const KNOWN = new Set<string>([
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
 export function normalizeWritableOptions(input: unknown): NormalizedWritableOptions {
-  const options = objectOption<SqsWritableOptions>('options', input);
-  if (options === undefined) {
-    throw new TypeError('Expected options with `queueUrl` or `queueName`, got `undefined`');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new TypeError(
-        `Unknown option \`${key}\` for SqsWritable; see the SqsWritableOptions reference`,
-      );
-    }
-  }
-  const queueUrl = queueUrlOption('queueUrl', options.queueUrl);
-  const queueName = queueNameOption('queueName', options.queueName);
-  if ((queueUrl === undefined) === (queueName === undefined)) {
-    throw new TypeError(
-      queueUrl === undefined
-        ? 'Expected `queueUrl` or `queueName`, got neither'
-        : 'Expected only one of `queueUrl` and `queueName`, got both',
-    );
-  }
+  const { options, queueUrl, queueName } = queueStreamOptions<SqsWritableOptions>(
+    'SqsWritable',
+    input,
+    KNOWN,
+  );
   const batchSize = integerOption('batchSize', options.batchSize, 1, 10, 10);
   const maxBatchesInFlight = integerOption(
     'maxBatchesInFlight',
