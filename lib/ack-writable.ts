@@ -7,21 +7,21 @@ import { integerOption } from './validate.js';
 export interface SqsAckWritableOptions {
   /**
    * Messages buffered (written, delete not yet confirmed) before `write()` returns `false`.
-   * While one round of deletes is in flight, the next round gathers here; at least two batches'
-   * worth lets it fill whole DeleteMessageBatch requests instead of trickling.
-   * @default 32
+   * A multiple of 10, so a full buffer is whole DeleteMessageBatch requests.
+   * @default 40
    */
   highWaterMark?: number;
 }
 
 /**
- * Three full batches and change: while up to 32 messages' deletes are in flight, as many more
- * can gather for the next round, so a fast pipeline keeps several full batches going and a
- * burst is never split into single deletes.
+ * Four full batches: deletes start as messages are written, so several full requests are in
+ * flight while the pipeline keeps flowing, and a full buffer never ends in a partial batch.
  */
-export const DEFAULT_ACK_HIGH_WATER_MARK = 32;
+export const DEFAULT_ACK_HIGH_WATER_MARK = 40;
 
 type WriteCallback = (error: Error | null | undefined) => void;
+
+function noop(): void {}
 
 /** What was written, by type only: the content may be a message body, which never goes in an error. */
 function describeChunk(chunk: unknown): string {
@@ -80,9 +80,14 @@ export class SqsAckWritable extends Writable {
   }
 
   /**
-   * A first write into an empty, idle stream waits one tick, so a synchronous burst reaches
-   * `_writev` together instead of sending its first message alone (the cork pattern from
-   * Node's documentation).
+   * The delete starts here, as the message is written, not when Node hands the write to
+   * `_write`/`_writev`: Node holds later writes back until the current round's callback, so
+   * starting there would send a round's remainder alone after the batch window while the writes
+   * that would fill it wait. The write's callback still fires only once the delete is confirmed
+   * (`ack()` is idempotent: `_writev` awaits the same promise). When the buffer is full nothing
+   * more can arrive before it drains, so what waits is sent at once. A first write into an empty,
+   * idle stream waits one tick (the cork pattern from Node's docs), so a synchronous burst also
+   * reaches `_writev` together.
    */
   override write(chunk: unknown, callback?: WriteCallback): boolean;
   override write(chunk: unknown, encoding: BufferEncoding, callback?: WriteCallback): boolean;
@@ -91,13 +96,8 @@ export class SqsAckWritable extends Writable {
     encoding?: BufferEncoding | WriteCallback,
     callback?: WriteCallback,
   ): boolean {
-    if (
-      !this.#corkedForCompany &&
-      this.writableLength === 0 &&
-      this.writableCorked === 0 &&
-      !this.writableEnded &&
-      !this.destroyed
-    ) {
+    const live = !this.writableEnded && !this.destroyed;
+    if (live && !this.#corkedForCompany && this.writableLength === 0 && this.writableCorked === 0) {
       this.#corkedForCompany = true;
       this.cork();
       process.nextTick(() => {
@@ -105,7 +105,11 @@ export class SqsAckWritable extends Writable {
         this.uncork();
       });
     }
-    return super.write(chunk, encoding as BufferEncoding, callback);
+    // Its outcome is reported through the write's callback; this only starts it.
+    if (live && chunk instanceof SqsMessage) chunk.ack().catch(noop);
+    const more = super.write(chunk, encoding as BufferEncoding, callback);
+    if (!more && chunk instanceof SqsMessage) trackerOf(chunk)?.sendPending();
+    return more;
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {

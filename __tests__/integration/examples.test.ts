@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { format, promisify } from 'node:util';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -16,25 +18,32 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { QueueDoesNotExistError, SqsReadable } from '../../lib/index.js';
+import { QueueDoesNotExistError } from '../../lib/index.js';
 import {
   countRequests,
   createTestQueue,
   deleteCreatedTestQueues,
   deleteTestQueue,
   drainQueue,
+  queueNameOf,
   sendTestMessages,
   testClient,
   testEndpoint,
 } from '../support/sqs-helpers.js';
+import { main as settleMessages } from '../../examples/ack-nack-extend.js';
 import { main as basicPipeline, type Order } from '../../examples/basic-pipeline.js';
 import { main as concurrentWorker, type Job } from '../../examples/concurrent-worker.js';
+import { main as endpointScript } from '../../examples/contributing/endpoint-script.js';
 import { redrive } from '../../examples/dlq-redrive.js';
 import { main as errorHandling } from '../../examples/error-handling.js';
 import { publish, main as fifoWorker, type AccountEvent } from '../../examples/fifo-groups.js';
+import { main as forAwaitWorker } from '../../examples/for-await-worker.js';
+import { main as generatorStage } from '../../examples/generator-stage.js';
 import { onShutdownSignals, startService } from '../../examples/graceful-shutdown.js';
 import { main as migrated } from '../../examples/migrating/after-sqs-streams.js';
 import { startConsumer } from '../../examples/migrating/before-sqs-consumer.js';
+import { main as webhookSender, retryDelaySeconds } from '../../examples/retry-by-receive-count.js';
+import { sendLines } from '../../examples/send-lines.js';
 import { sendOrders } from '../../examples/send-orders.js';
 import { startLocalStack, stopLocalStack } from '../../examples/testing/localstack.js';
 // The testing guide's own tests (describe blocks) run here, as part of this file.
@@ -45,6 +54,34 @@ import '../../examples/testing/order-pipeline.sqs.test.js';
 // outcome is asserted: what was processed, how often, and what is left on the queues. The
 // examples import 'sqs-streams' as a user would; here that is the source in lib/.
 jest.mock('sqs-streams', () => jest.requireActual('../../lib/index.js'), { virtual: true });
+
+// examples/testing/localstack.ts needs a Docker engine, which CI does not have: its container is
+// faked here, so what the example itself does (image, services, environment, stop) is checked
+// everywhere. Running the suites against a real LocalStack is described in the testing guides.
+const mockLocalStack = {
+  uri: 'http://localhost:4566',
+  started: [] as Array<{ image: string; environment: Record<string, string> }>,
+  stopped: 0,
+};
+jest.mock('@testcontainers/localstack', () => ({
+  LocalstackContainer: class {
+    private environment: Record<string, string> = {};
+    constructor(private readonly image: string) {}
+    withEnvironment(environment: Record<string, string>): this {
+      this.environment = { ...this.environment, ...environment };
+      return this;
+    }
+    async start(): Promise<{ getConnectionUri(): string; stop(): Promise<void> }> {
+      mockLocalStack.started.push({ image: this.image, environment: this.environment });
+      return {
+        getConnectionUri: () => mockLocalStack.uri,
+        stop: async () => {
+          mockLocalStack.stopped += 1;
+        },
+      };
+    }
+  },
+}));
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -75,6 +112,27 @@ async function drainExpecting(
 }
 
 const bodies = (messages: Message[]): string[] => messages.map((m) => m.Body ?? '').sort();
+
+/** What `client` asked of SQS in its batch settles: deletes, and the visibility timeouts set. */
+function recordSettles(client: SQSClient): { deletes: number; visibilityTimeouts: number[] } {
+  const record = { deletes: 0, visibilityTimeouts: [] as number[] };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { Entries?: Array<{ VisibilityTimeout?: number }> };
+      if (context.commandName === 'DeleteMessageBatchCommand') {
+        record.deletes += input.Entries?.length ?? 0;
+      }
+      if (context.commandName === 'ChangeMessageVisibilityBatchCommand') {
+        for (const entry of input.Entries ?? []) {
+          record.visibilityTimeouts.push(entry.VisibilityTimeout ?? -1);
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordSettles' },
+  );
+  return record;
+}
 
 let admin: SQSClient;
 
@@ -627,23 +685,230 @@ describe('examples/testing', () => {
     }
   });
 
-  // Needs a Docker engine: runs where the harness itself found one (not in CI, which has none).
-  const withDocker = process.env['SQS_TEST_KIND'] === 'localstack' ? it : it.skip;
-  withDocker(
-    'localstack.ts starts LocalStack and points SQS_ENDPOINT at it',
-    async () => {
+  it('localstack.ts starts LocalStack for SQS, points SQS_ENDPOINT at it, and stops it once', async () => {
+    const names = ['SQS_ENDPOINT', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    for (const name of names) delete process.env[name];
+    try {
       const endpoint = await startLocalStack();
-      try {
-        const client = testClient({ endpoint });
-        const source = new SqsReadable({ queueName: 'missing', client });
-        await expect(new Promise((_, reject) => source.on('error', reject))).rejects.toThrow(
-          QueueDoesNotExistError,
-        );
-        client.destroy();
-      } finally {
-        await stopLocalStack();
+
+      expect(mockLocalStack.started).toEqual([
+        { image: 'localstack/localstack:4.4.0', environment: { SERVICES: 'sqs' } },
+      ]);
+      expect(endpoint).toBe(mockLocalStack.uri);
+      expect(process.env['SQS_ENDPOINT']).toBe(mockLocalStack.uri);
+      expect(process.env['AWS_REGION']).toBe('us-east-1');
+      expect(process.env['AWS_ACCESS_KEY_ID']).toBe('test');
+      expect(process.env['AWS_SECRET_ACCESS_KEY']).toBe('test');
+      await stopLocalStack();
+      await stopLocalStack(); // a second stop does nothing
+      expect(mockLocalStack.stopped).toBe(1);
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
       }
-    },
-    180_000,
-  );
+    }
+  });
+});
+
+describe('examples/for-await-worker.ts', () => {
+  it('handles each message, acks it, and ends once the queue stays empty', async () => {
+    const queueUrl = await createTestQueue();
+    const sent = await sendTestMessages(admin, queueUrl, 12);
+    const client = testClient();
+    const handled: string[] = [];
+
+    const count = await forAwaitWorker({
+      client,
+      queueUrl,
+      idleTimeoutMs: 1_000,
+      handle: async (body) => {
+        handled.push(body);
+      },
+    });
+
+    expect(count).toBe(12);
+    expect([...handled].sort()).toEqual([...sent].sort());
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+
+  it('rejects with the error of a failed message, and gives back every message not acked', async () => {
+    // The loop's end destroys the stream while its next long poll waits: the emulator's side of
+    // that cut poll can take the released messages and hide them for the visibility timeout (as
+    // SQS can; docs/acknowledgement.md#shutdown). A short timeout brings them back in the test.
+    const queueUrl = await createTestQueue({ visibilityTimeout: 3 });
+    const sent = await sendTestMessages(admin, queueUrl, 5);
+    const client = testClient();
+    const handled: string[] = [];
+
+    const failing = forAwaitWorker({
+      client,
+      queueUrl,
+      handle: async (body) => {
+        if (handled.length === 1) throw new Error('downstream unavailable');
+        handled.push(body);
+      },
+    });
+
+    await expect(failing).rejects.toThrow('downstream unavailable');
+    expect(handled).toHaveLength(1); // acked before the failure
+    const left = await drainExpecting(admin, queueUrl, sent.length - 1, 10_000);
+    expect([...handled, ...bodies(left)].sort()).toEqual([...sent].sort()); // nothing lost or doubled
+    client.destroy();
+  });
+});
+
+describe('examples/ack-nack-extend.ts', () => {
+  it('deletes poison, gives an unpaid order back for a minute, extends and deletes paid ones', async () => {
+    const queueUrl = await createTestQueue();
+    const sent = [
+      'not an order',
+      JSON.stringify({ id: 'o-1', paid: false }),
+      JSON.stringify({ id: 'o-2', paid: true }),
+      JSON.stringify({ id: 'o-3', paid: true }),
+    ];
+    await sendTestMessages(admin, queueUrl, sent.length, (i) => sent[i] as string);
+    const client = testClient();
+    const settles = recordSettles(client);
+    const fulfilled: string[] = [];
+
+    const result = await settleMessages({
+      client,
+      queueUrl,
+      idleTimeoutMs: 1_000,
+      fulfil: async (order) => {
+        fulfilled.push(order.id);
+      },
+    });
+
+    expect(result).toEqual({ fulfilled: 2, notPaid: 1, poison: 1 });
+    expect(fulfilled.sort()).toEqual(['o-2', 'o-3']);
+    expect(settles.deletes).toBe(3); // the poison and the two paid orders
+    expect(settles.visibilityTimeouts.sort((a, b) => a - b)).toEqual([60, 600, 600]);
+    // Deleted, or invisible for a minute: nothing to receive now.
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/generator-stage.ts', () => {
+  it('acks every message the generator yields, in batches', async () => {
+    const queueUrl = await createTestQueue();
+    const sent = await sendTestMessages(admin, queueUrl, 25);
+    const client = testClient();
+    const seen: string[] = [];
+
+    const stats = await generatorStage({
+      client,
+      queueUrl,
+      idleTimeoutMs: 1_000,
+      handle: async (message) => {
+        seen.push(message.body);
+      },
+    });
+
+    expect(seen.sort()).toEqual([...sent].sort());
+    expect(stats).toMatchObject({ received: 25, acked: 25, released: 0 });
+    expect(stats.deleteRequests).toBeLessThanOrEqual(5); // batches, not one per message
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
+  });
+});
+
+describe('examples/retry-by-receive-count.ts', () => {
+  it('acks what the webhook took, and nacks a failed POST with a delay for its first delivery', async () => {
+    const posts: string[] = [];
+    const server = createServer((request, response) => {
+      posts.push(`${request.method ?? ''} ${request.url ?? ''}`);
+      response.statusCode = request.url === '/flaky' ? 503 : 204;
+      response.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const queueUrl = await createTestQueue();
+    const paths = ['/ok-0', '/flaky', '/ok-2'];
+    await sendTestMessages(admin, queueUrl, paths.length, (i) =>
+      JSON.stringify({ url: `${base}${paths[i] ?? ''}` }),
+    );
+    const client = testClient();
+    const settles = recordSettles(client);
+    const lines: string[] = [];
+
+    try {
+      const result = await webhookSender({
+        client,
+        queueUrl,
+        idleTimeoutMs: 1_000,
+        log: (template, ...args) => lines.push(format(template, ...args)),
+      });
+
+      expect(result).toEqual({ delivered: 2, retrying: 1 });
+      expect(posts.sort()).toEqual(['POST /flaky', 'POST /ok-0', 'POST /ok-2']);
+      expect(lines).toHaveLength(1);
+      const logged =
+        /^message \S+ failed on delivery 1 \(POST http:\/\/127\.0\.0\.1:\d+\/flaky answered 503\); retrying in (\d+) s$/.exec(
+          lines[0] ?? '',
+        );
+      expect(logged).not.toBeNull();
+      const delay = Number(logged?.[1]);
+      expect(delay).toBeGreaterThanOrEqual(15);
+      expect(delay).toBeLessThanOrEqual(30);
+      expect(settles).toEqual({ deletes: 2, visibilityTimeouts: [delay] });
+      expect(await drainQueue(admin, queueUrl)).toEqual([]); // the failed one waits for its delay
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      client.destroy();
+    }
+  });
+
+  it('spreads each delay over the upper half of a doubling ceiling, capped at 15 minutes', () => {
+    for (let receiveCount = 1; receiveCount <= 12; receiveCount++) {
+      const ceiling = Math.min(900, 30 * 2 ** (receiveCount - 1));
+      for (let sample = 0; sample < 50; sample++) {
+        const delay = retryDelaySeconds(receiveCount);
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }
+    }
+  });
+});
+
+describe('examples/send-lines.ts', () => {
+  it('sends more lines than its highWaterMark to a queue given by name, in batches', async () => {
+    const queueUrl = await createTestQueue();
+    const client = testClient();
+    const requests = countRequests(client);
+    const lines = Array.from({ length: 95 }, (_, i) => `line-${i}`);
+
+    const stats = await sendLines({ client, queueName: queueNameOf(queueUrl), lines });
+
+    expect(stats).toMatchObject({ sent: 95, errorsRetried: 0, inFlight: 0 });
+    expect(stats.sendRequests).toBeLessThanOrEqual(12);
+    expect(requests.counts['GetQueueUrlCommand']).toBe(1);
+    expect(bodies(await drainQueue(admin, queueUrl))).toEqual([...lines].sort());
+    client.destroy();
+  });
+
+  it('rejects with the stream error when the queue does not exist', async () => {
+    const client = testClient();
+    const queueName = `sqs-streams-test-missing-${Date.now()}`;
+
+    const sending = sendLines({ client, queueName, lines: ['one', 'two', 'three'] });
+
+    await expect(sending).rejects.toBeInstanceOf(QueueDoesNotExistError);
+    client.destroy();
+  });
+});
+
+describe('examples/contributing/endpoint-script.ts', () => {
+  it('starts fauxqs in a child process, makes a round trip through the streams, and stops it', async () => {
+    // No SQS_ENDPOINT and no Docker probe: the harness's own fallback, fauxqs.
+    const result = await endpointScript({ SQS_TEST_DOCKER: '0' });
+
+    expect(result).toEqual({ kind: 'fauxqs', body: 'hello' });
+  });
 });
