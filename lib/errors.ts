@@ -103,6 +103,14 @@ const IAM_ACTION: Record<string, string> = {
   ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
 };
 
+const HINTS: Record<string, string> = {
+  ENOTFOUND:
+    '. The endpoint host does not resolve: check `clientConfig.endpoint` (or the queue URL) and the region.',
+  InvalidParameterValue: '. Check the option or message the parameter comes from.',
+  InvalidAddress: '. Check the queue URL: it must be the one CreateQueue or GetQueueUrl returned.',
+  UnsupportedOperation: '. This queue or endpoint does not support the operation.',
+};
+
 const REDACTIONS: Array<[RegExp, string]> = [
   // AWS's signature errors quote the canonical request, headers and all: drop it whole.
   [
@@ -192,8 +200,9 @@ export function toStreamError(
       details,
     );
   }
+  const hint = code !== undefined ? (HINTS[code] ?? '') : '';
   return new SqsStreamError(
-    `${operation} on queue \`${queue}\` failed: ${redact(describe(error), secrets)}${code ? ` (${code})` : ''}`,
+    `${operation} on queue \`${queue}\` failed: ${redact(describe(error), secrets)}${code ? ` (${code})` : ''}${hint}`,
     details,
   );
 }

@@ -387,4 +387,9 @@ export class SqsReadable extends Readable {
   }
 }
 
+/** Typed iteration: `for await (const message of source)` gives {@link SqsMessage}s. */
+export interface SqsReadable {
+  [Symbol.asyncIterator](): NodeJS.AsyncIterator<SqsMessage>;
+}
+
 export type { SqsReadableOptions };
