@@ -43,6 +43,8 @@ export const STOP_GRACE_MS = 1000;
  * await pipeline(source, handle, new SqsAckWritable());
  * ```
  */
+// The interface below only narrows the element type of the inherited async iterator.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class SqsReadable extends Readable {
   /** Live counters; read at any time. */
   readonly stats: SqsReadableStats = newStats();
@@ -388,6 +390,7 @@ export class SqsReadable extends Readable {
 }
 
 /** Typed iteration: `for await (const message of source)` gives {@link SqsMessage}s. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface SqsReadable {
   [Symbol.asyncIterator](): NodeJS.AsyncIterator<SqsMessage>;
 }
