@@ -7,17 +7,20 @@ import { integerOption } from './validate.js';
 export interface SqsAckWritableOptions {
   /**
    * Messages buffered (written, delete not yet confirmed) before `write()` returns `false`.
-   * A multiple of 10, so a full buffer is whole DeleteMessageBatch requests.
-   * @default 40
+   * Node emits `'drain'` only once every buffered write is confirmed, so the pipeline pauses a
+   * delete round trip each time the buffer fills: it should hold a few round trips' worth of
+   * messages. A multiple of 10, so a full buffer is whole DeleteMessageBatch requests.
+   * @default 100
    */
   highWaterMark?: number;
 }
 
 /**
- * Four full batches: deletes start as messages are written, so several full requests are in
- * flight while the pipeline keeps flowing, and a full buffer never ends in a partial batch.
+ * Ten full batches: deletes start as messages are written, so with 4 receives in flight at a
+ * 20 ms round trip (about 40 messages a round trip) the buffer fills only after a few round
+ * trips, and a full buffer never ends in a partial batch.
  */
-export const DEFAULT_ACK_HIGH_WATER_MARK = 40;
+export const DEFAULT_ACK_HIGH_WATER_MARK = 100;
 
 type WriteCallback = (error: Error | null | undefined) => void;
 
@@ -84,8 +87,7 @@ export class SqsAckWritable extends Writable {
    * `_write`/`_writev`: Node holds later writes back until the current round's callback, so
    * starting there would send a round's remainder alone after the batch window while the writes
    * that would fill it wait. The write's callback still fires only once the delete is confirmed
-   * (`ack()` is idempotent: `_writev` awaits the same promise). When the buffer is full nothing
-   * more can arrive before it drains, so what waits is sent at once. A first write into an empty,
+   * (`ack()` is idempotent: `_writev` awaits the same promise). A first write into an empty,
    * idle stream waits one tick (the cork pattern from Node's docs), so a synchronous burst also
    * reaches `_writev` together.
    */
@@ -107,9 +109,7 @@ export class SqsAckWritable extends Writable {
     }
     // Its outcome is reported through the write's callback; this only starts it.
     if (live && chunk instanceof SqsMessage) chunk.ack().catch(noop);
-    const more = super.write(chunk, encoding as BufferEncoding, callback);
-    if (!more && chunk instanceof SqsMessage) trackerOf(chunk)?.sendPending();
-    return more;
+    return super.write(chunk, encoding as BufferEncoding, callback);
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {

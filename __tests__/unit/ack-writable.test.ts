@@ -111,18 +111,20 @@ describe('SqsAckWritable', () => {
     }
   });
 
-  it('applies backpressure while deletes are unconfirmed (default highWaterMark 32)', async () => {
+  it('applies backpressure while deletes are unconfirmed (default highWaterMark)', async () => {
     const { mock, receive } = setup();
     const { held, confirm } = holdDeletes(mock);
     const sink = new SqsAckWritable();
     expect(sink.writableHighWaterMark).toBe(DEFAULT_ACK_HIGH_WATER_MARK);
-    const messages = receive(40);
+    const count = DEFAULT_ACK_HIGH_WATER_MARK;
+    const messages = receive(count);
     const accepted = messages.map((message) => sink.write(message));
-    expect(accepted.indexOf(false)).toBe(DEFAULT_ACK_HIGH_WATER_MARK - 1);
+    expect(accepted.indexOf(false)).toBe(count - 1);
     await settle();
-    // All 40 went out (4 requests), and the stream stays full until SQS confirms them.
-    expect(held.map((h) => h.input.Entries!.length)).toEqual([10, 10, 10, 10]);
-    expect(sink.writableLength).toBe(40);
+    // Every delete went out in full batches as the messages were written, and the stream stays
+    // full until SQS confirms them.
+    expect(held.map((h) => h.input.Entries!.length)).toEqual(Array(count / 10).fill(10));
+    expect(sink.writableLength).toBe(count);
     expect(sink.writableNeedDrain).toBe(true);
     const drained = once(sink, 'drain');
     for (let i = 0; i < held.length; i++) confirm(i);
