@@ -1,3 +1,5 @@
+import { backoffDelay, type ResolvedRetryOptions } from './retry.js';
+
 /**
  * The demand rule of SqsReadable (DESIGN.md invariant 1), as pure functions of the stream's
  * counts, so the rule reads in one place and is testable without a stream.
@@ -45,4 +47,34 @@ export function nextWaitSeconds(
   if (idleTimeoutMs === undefined) return waitTimeSeconds;
   const idleFor = emptySince === undefined ? 0 : now - emptySince;
   return Math.max(0, Math.min(waitTimeSeconds, Math.ceil((idleTimeoutMs - idleFor) / 1000)));
+}
+
+/** What an empty receive leads to: end (idle), go on at once, or pause before the next. */
+export type AfterEmpty =
+  { end: true } | { end: false; pauseMs: number | undefined; streak: number };
+
+/**
+ * After an empty receive (DESIGN.md invariants 3 and 4): end once the queue has been empty for
+ * `idleTimeoutMs`; a long poll that waited its time is its own backoff; a short poll, or a long
+ * poll that came back early (another consumer won the message that woke it), waits the
+ * `emptyBackoff` delay for its place in the streak, never past the idle deadline.
+ */
+export function afterEmpty(empty: {
+  startedAt: number;
+  now: number;
+  waitSeconds: number;
+  emptySince: number;
+  /** Empty short polls in a row before this one. */
+  streak: number;
+  idleTimeoutMs: number | undefined;
+  emptyBackoff: ResolvedRetryOptions;
+}): AfterEmpty {
+  const { startedAt, now, waitSeconds, emptySince, streak, idleTimeoutMs } = empty;
+  if (idleTimeoutMs !== undefined && now - emptySince >= idleTimeoutMs) return { end: true };
+  if (waitSeconds > 0 && now - startedAt >= (waitSeconds * 1000) / 2) {
+    return { end: false, pauseMs: undefined, streak };
+  }
+  const delay = backoffDelay(empty.emptyBackoff, streak + 1);
+  const idleLeft = idleTimeoutMs === undefined ? Infinity : idleTimeoutMs - (now - emptySince);
+  return { end: false, pauseMs: Math.max(0, Math.min(delay, idleLeft)), streak: streak + 1 };
 }

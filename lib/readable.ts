@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from './client.js';
 import { debug } from './debug.js';
-import { nextReceiveSize, nextWaitSeconds } from './demand.js';
+import { closeReadable } from './readable-close.js';
+import { afterEmpty, nextReceiveSize, nextWaitSeconds } from './demand.js';
 import { toStreamError } from './errors.js';
 import { SqsMessage } from './message.js';
 import { getVisibilityTimeout, receiveMessages, resolveQueueUrl } from './queue.js';
@@ -11,7 +12,7 @@ import {
   type NormalizedReadableOptions,
   type SqsReadableOptions,
 } from './readable-options.js';
-import { backoffDelay, isAbortError, withRetry } from './retry.js';
+import { isAbortError, withRetry } from './retry.js';
 import { newStats, type SqsReadableStats } from './stats.js';
 import { MessageTracker } from './tracker.js';
 
@@ -321,26 +322,31 @@ export class SqsReadable extends Readable {
   }
 
   #onEmpty(startedAt: number, now: number, waitSeconds: number): void {
-    this.#emptySince ??= startedAt;
+    const emptySince = (this.#emptySince ??= startedAt);
     const { idleTimeoutMs, emptyBackoff } = this.#options;
-    if (idleTimeoutMs !== undefined && now - this.#emptySince >= idleTimeoutMs) {
-      debug('readable idle for %d ms: ending', now - this.#emptySince);
+    const streak = this.#emptyStreak;
+    const next = afterEmpty({
+      startedAt,
+      now,
+      waitSeconds,
+      emptySince,
+      streak,
+      idleTimeoutMs,
+      emptyBackoff,
+    });
+    if (next.end) {
+      debug('readable idle for %d ms: ending', now - emptySince);
       this.#beginEnd(false);
       return;
     }
-    // A long poll that waited its time is its own backoff; a short poll, or a long poll that
-    // came back early (another consumer won the message), is not.
-    if (waitSeconds > 0 && now - startedAt >= (waitSeconds * 1000) / 2) return;
-    this.#emptyStreak++;
-    let delay = backoffDelay(emptyBackoff, this.#emptyStreak);
-    if (idleTimeoutMs !== undefined) {
-      delay = Math.min(delay, Math.max(0, idleTimeoutMs - (now - this.#emptySince)));
+    this.#emptyStreak = next.streak;
+    if (next.pauseMs !== undefined) {
+      this.#clearPause();
+      this.#pauseTimer = setTimeout(() => {
+        this.#pauseTimer = undefined;
+        this.#pump();
+      }, next.pauseMs);
     }
-    this.#clearPause();
-    this.#pauseTimer = setTimeout(() => {
-      this.#pauseTimer = undefined;
-      this.#pump();
-    }, delay);
   }
 
   #onReceiveError(error: unknown, aborted: boolean): void {
@@ -358,34 +364,12 @@ export class SqsReadable extends Readable {
     this.#clearPause();
     this.#clearAbortTimer();
     this.#lifetime.abort();
-    this.#shutdown(natural).then(
-      () => callback(error),
-      (releaseError: unknown) => callback(error ?? (releaseError as Error)),
-    );
-  }
-
-  async #shutdown(natural: boolean): Promise<void> {
-    await Promise.allSettled(this.#receives.values());
-    const tracker = this.#tracker;
-    if (natural && tracker !== undefined) {
-      // Acks after close keep working; the client we built goes once nothing is held.
-      if (this.#ownsClient) {
-        void tracker.whenIdle().then(() => {
-          tracker.close();
-          this.#client.destroy();
-        });
-      }
-      return;
-    }
-    try {
-      if (tracker !== undefined) {
-        await tracker.releaseAll();
-        await tracker.flush();
-      }
-    } finally {
-      tracker?.close();
-      if (this.#ownsClient) this.#client.destroy();
-    }
+    Promise.allSettled(this.#receives.values())
+      .then(() => closeReadable(this.#tracker, natural, this.#client, this.#ownsClient))
+      .then(
+        () => callback(error),
+        (releaseError: unknown) => callback(error ?? (releaseError as Error)),
+      );
   }
 }
 

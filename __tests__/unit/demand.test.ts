@@ -1,4 +1,5 @@
-import { nextReceiveSize, nextWaitSeconds } from '../../lib/demand.js';
+import { afterEmpty, nextReceiveSize, nextWaitSeconds } from '../../lib/demand.js';
+import { DEFAULT_RETRY } from '../../lib/retry.js';
 
 // The demand rule on its own (DESIGN.md invariant 1); readable-demand.test.ts checks the stream
 // actually follows it.
@@ -38,5 +39,52 @@ describe('nextWaitSeconds', () => {
     expect(nextWaitSeconds(20, 5_000, undefined, 0)).toBe(5);
     expect(nextWaitSeconds(20, 30_000, 1_000, 22_500)).toBe(9);
     expect(nextWaitSeconds(20, 5_000, 0, 6_000)).toBe(0);
+  });
+});
+
+describe('afterEmpty', () => {
+  const emptyBackoff = { ...DEFAULT_RETRY, startingDelay: 200, jitter: 'none' as const };
+  const base = {
+    now: 10_000,
+    emptySince: 10_000,
+    streak: 0,
+    idleTimeoutMs: undefined,
+    emptyBackoff,
+  };
+
+  it('goes on at once after a long poll that waited its time', () => {
+    expect(afterEmpty({ ...base, startedAt: 0, waitSeconds: 10 })).toEqual({
+      end: false,
+      pauseMs: undefined,
+      streak: 0,
+    });
+  });
+
+  it('backs off after a short poll, or a long poll that came back early, doubling per streak', () => {
+    expect(afterEmpty({ ...base, startedAt: 9_990, waitSeconds: 0 })).toEqual({
+      end: false,
+      pauseMs: 200,
+      streak: 1,
+    });
+    expect(afterEmpty({ ...base, startedAt: 9_000, waitSeconds: 20, streak: 2 })).toEqual({
+      end: false,
+      pauseMs: 800,
+      streak: 3,
+    });
+  });
+
+  it('ends once the queue has been empty for idleTimeoutMs, and never pauses past it', () => {
+    expect(
+      afterEmpty({ ...base, startedAt: 0, waitSeconds: 0, emptySince: 0, idleTimeoutMs: 10_000 }),
+    ).toEqual({ end: true });
+    const next = afterEmpty({
+      ...base,
+      startedAt: 9_990,
+      waitSeconds: 0,
+      emptySince: 9_900,
+      streak: 5,
+      idleTimeoutMs: 1_000,
+    });
+    expect(next).toEqual({ end: false, pauseMs: 900, streak: 6 });
   });
 });
