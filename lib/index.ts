@@ -8,6 +8,7 @@ export type { SqsAckWritableOptions } from './ack-writable.js';
 export { SqsWritable } from './writable.js';
 export type { SqsWritableOptions, SendInput, SendChunk, SqsWritableStats } from './writable.js';
 export type { SqsReadableStats } from './stats.js';
+export type { QueueStreamOptions } from './queue-stream-options.js';
 export type { RetryOptions } from './retry.js';
 export {
   SqsStreamError,

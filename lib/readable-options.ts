@@ -1,4 +1,9 @@
-import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import {
+  QUEUE_STREAM_KEYS,
+  queueStreamOptions,
+  type NormalizedQueueStreamOptions,
+  type QueueStreamOptions,
+} from './queue-stream-options.js';
 import {
   DEFAULT_EMPTY_BACKOFF,
   normalizeBackoff,
@@ -9,28 +14,12 @@ import {
   booleanOption,
   integerOption,
   numberOption,
-  objectOption,
   signalOption,
   stringArrayOption,
-  queueStreamOptions,
 } from './validate.js';
 
 /** Options of {@link SqsReadable}. One of `queueUrl` and `queueName` is required. */
-export interface SqsReadableOptions {
-  /** The queue URL, as CreateQueue or GetQueueUrl returned it. */
-  queueUrl?: string;
-  /** The queue's name, resolved to its URL once with GetQueueUrl before the first receive. */
-  queueName?: string;
-  /**
-   * The SDK client to use. A client passed in is never destroyed by the stream.
-   * @default a new SQSClient from `clientConfig`, destroyed with the stream
-   */
-  client?: SQSClient;
-  /**
-   * Config for the client the stream builds when `client` is not given.
-   * @default `{}`: the SDK's default credential and region chains, region falling back to us-east-1
-   */
-  clientConfig?: SQSClientConfig;
+export interface SqsReadableOptions extends QueueStreamOptions {
   /**
    * Most messages held in the stream's buffer (received, not yet read). Receives are sized so
    * the buffer never goes above it.
@@ -111,11 +100,7 @@ export interface SqsReadableOptions {
   signal?: AbortSignal;
 }
 
-export interface NormalizedReadableOptions {
-  queueUrl: string | undefined;
-  queueName: string | undefined;
-  client: SQSClient | undefined;
-  clientConfig: SQSClientConfig | undefined;
+export interface NormalizedReadableOptions extends NormalizedQueueStreamOptions {
   highWaterMark: number;
   batchSize: number;
   concurrency: number;
@@ -134,10 +119,7 @@ export interface NormalizedReadableOptions {
 }
 
 const KNOWN = new Set<string>([
-  'queueUrl',
-  'queueName',
-  'client',
-  'clientConfig',
+  ...QUEUE_STREAM_KEYS,
   'highWaterMark',
   'batchSize',
   'concurrency',
@@ -157,18 +139,11 @@ const KNOWN = new Set<string>([
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
 export function normalizeReadableOptions(input: unknown): NormalizedReadableOptions {
-  const { options, queueUrl, queueName } = queueStreamOptions<SqsReadableOptions>(
-    'SqsReadable',
-    input,
-    KNOWN,
-  );
+  const { options, queue } = queueStreamOptions<SqsReadableOptions>('SqsReadable', input, KNOWN);
   const batchSize = integerOption('batchSize', options.batchSize, 1, 10, 10);
   const concurrency = integerOption('concurrency', options.concurrency, 1, 100, 1);
   return {
-    queueUrl,
-    queueName,
-    client: objectOption<SQSClient>('client', options.client),
-    clientConfig: objectOption<SQSClientConfig>('clientConfig', options.clientConfig),
+    ...queue,
     highWaterMark: integerOption(
       'highWaterMark',
       options.highWaterMark,

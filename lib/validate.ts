@@ -123,35 +123,3 @@ export function queueNameOption(name: string, value: unknown): string | undefine
   }
   return queueName;
 }
-
-/**
- * The checks every stream's options start with: an object, no unknown key (a misspelt option
- * would otherwise be ignored silently), and exactly one of `queueUrl` and `queueName`.
- */
-export function queueStreamOptions<T extends { queueUrl?: unknown; queueName?: unknown }>(
-  stream: string,
-  input: unknown,
-  known: ReadonlySet<string>,
-): { options: T; queueUrl: string | undefined; queueName: string | undefined } {
-  const options = objectOption<T>('options', input);
-  if (options === undefined) {
-    throw new TypeError('Expected options with `queueUrl` or `queueName`, got `undefined`');
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new TypeError(
-        `Unknown option \`${key}\` for ${stream}; see the ${stream}Options reference`,
-      );
-    }
-  }
-  const queueUrl = queueUrlOption('queueUrl', options.queueUrl);
-  const queueName = queueNameOption('queueName', options.queueName);
-  if ((queueUrl === undefined) === (queueName === undefined)) {
-    throw new TypeError(
-      queueUrl === undefined
-        ? 'Expected `queueUrl` or `queueName`, got neither'
-        : 'Expected only one of `queueUrl` and `queueName`, got both',
-    );
-  }
-  return { options, queueUrl, queueName };
-}

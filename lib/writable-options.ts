@@ -1,25 +1,16 @@
-import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import {
+  QUEUE_STREAM_KEYS,
+  queueStreamOptions,
+  type NormalizedQueueStreamOptions,
+  type QueueStreamOptions,
+} from './queue-stream-options.js';
 import { normalizeBackoff } from './backoff-options.js';
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
 import { SQS_MAX_MESSAGE_BYTES } from './send-input.js';
-import { integerOption, objectOption, signalOption, queueStreamOptions } from './validate.js';
+import { integerOption, signalOption } from './validate.js';
 
 /** Options of {@link SqsWritable}. One of `queueUrl` and `queueName` is required. */
-export interface SqsWritableOptions {
-  /** The queue URL, as CreateQueue or GetQueueUrl returned it. */
-  queueUrl?: string;
-  /** The queue's name, resolved to its URL once with GetQueueUrl before the first send. */
-  queueName?: string;
-  /**
-   * The SDK client to use. A client passed in is never destroyed by the stream.
-   * @default a new SQSClient from `clientConfig`, destroyed with the stream
-   */
-  client?: SQSClient;
-  /**
-   * Config for the client the stream builds when `client` is not given.
-   * @default `{}`: the SDK's default credential and region chains, region falling back to us-east-1
-   */
-  clientConfig?: SQSClientConfig;
+export interface SqsWritableOptions extends QueueStreamOptions {
   /**
    * Messages the stream holds (written, not yet accepted by SQS, in flight included) before
    * `write()` returns `false`.
@@ -56,11 +47,7 @@ export interface SqsWritableOptions {
   signal?: AbortSignal;
 }
 
-export interface NormalizedWritableOptions {
-  queueUrl: string | undefined;
-  queueName: string | undefined;
-  client: SQSClient | undefined;
-  clientConfig: SQSClientConfig | undefined;
+export interface NormalizedWritableOptions extends NormalizedQueueStreamOptions {
   highWaterMark: number;
   batchSize: number;
   maxBatchesInFlight: number;
@@ -70,10 +57,7 @@ export interface NormalizedWritableOptions {
 }
 
 const KNOWN = new Set<string>([
-  'queueUrl',
-  'queueName',
-  'client',
-  'clientConfig',
+  ...QUEUE_STREAM_KEYS,
   'highWaterMark',
   'batchSize',
   'maxBatchesInFlight',
@@ -84,11 +68,7 @@ const KNOWN = new Set<string>([
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
 export function normalizeWritableOptions(input: unknown): NormalizedWritableOptions {
-  const { options, queueUrl, queueName } = queueStreamOptions<SqsWritableOptions>(
-    'SqsWritable',
-    input,
-    KNOWN,
-  );
+  const { options, queue } = queueStreamOptions<SqsWritableOptions>('SqsWritable', input, KNOWN);
   const batchSize = integerOption('batchSize', options.batchSize, 1, 10, 10);
   const maxBatchesInFlight = integerOption(
     'maxBatchesInFlight',
@@ -98,10 +78,7 @@ export function normalizeWritableOptions(input: unknown): NormalizedWritableOpti
     4,
   );
   return {
-    queueUrl,
-    queueName,
-    client: objectOption<SQSClient>('client', options.client),
-    clientConfig: objectOption<SQSClientConfig>('clientConfig', options.clientConfig),
+    ...queue,
     highWaterMark: integerOption(
       'highWaterMark',
       options.highWaterMark,
