@@ -7,41 +7,12 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_ACK_HIGH_WATER_MARK, SqsAckWritable } from '../../lib/ack-writable.js';
-import { SqsMessage } from '../../lib/message.js';
 import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { newStats } from '../../lib/stats.js';
-import { MessageTracker } from '../../lib/tracker.js';
-import {
-  QUEUE_URL,
-  deferred,
-  fakeMessages,
-  mockedSqs,
-  settle,
-  type Deferred,
-} from '../support/mock-sqs.js';
+import { mockedTracker } from '../support/mock-tracker.js';
+import { deferred, mockedSqs, settle, type Deferred } from '../support/mock-sqs.js';
 
 function setup(ackBatchWindowMs = 20) {
-  const { client, mock } = mockedSqs();
-  const stats = newStats();
-  const tracker = new MessageTracker({
-    client,
-    queueUrl: QUEUE_URL,
-    stats,
-    retry: DEFAULT_RETRY,
-    ackBatchWindowMs,
-    heartbeat: false,
-    visibilityTimeout: 30,
-    maxHoldSeconds: 43_200,
-  });
-  const receive = (count: number): SqsMessage[] =>
-    fakeMessages(count).map((raw) => {
-      const message = new SqsMessage(raw, QUEUE_URL, tracker);
-      tracker.track(message);
-      return message;
-    });
-  const deletes = (): DeleteMessageBatchCommandInput[] =>
-    mock.commandCalls(DeleteMessageBatchCommand).map((call) => call.args[0].input);
-  return { mock, stats, tracker, receive, deletes };
+  return mockedTracker({ retry: DEFAULT_RETRY, ackBatchWindowMs, heartbeat: false });
 }
 
 /** Holds every DeleteMessageBatch open until the test answers it. */

@@ -7,41 +7,20 @@ import {
 import { BatchEntryError, SqsStreamError } from '../../lib/errors.js';
 import { SqsMessage } from '../../lib/message.js';
 import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { newStats } from '../../lib/stats.js';
-import { MessageTracker, type TrackerOptions } from '../../lib/tracker.js';
-import {
-  QUEUE_URL,
-  deferred,
-  fakeMessages,
-  mockedSqs,
-  useStreamFakeTimers,
-} from '../support/mock-sqs.js';
+import { type TrackerOptions } from '../../lib/tracker.js';
+import { mockedTracker } from '../support/mock-tracker.js';
+import { QUEUE_URL, deferred, mockedSqs, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
 function setup(overrides: Partial<TrackerOptions> = {}) {
-  const { client, mock } = mockedSqs();
-  const stats = newStats();
   const retries: Array<{ error: unknown; attempt: number }> = [];
-  const tracker = new MessageTracker({
-    client,
-    queueUrl: QUEUE_URL,
-    stats,
-    retry: { ...DEFAULT_RETRY, maxDelay: 1_000 },
-    ackBatchWindowMs: 20,
+  const setup = mockedTracker({
     heartbeat: false,
-    visibilityTimeout: 30,
-    maxHoldSeconds: 43_200,
     onRetry: (error, attempt) => retries.push({ error, attempt }),
     ...overrides,
   });
-  const receive = (count: number): SqsMessage[] =>
-    fakeMessages(count).map((raw) => {
-      const message = new SqsMessage(raw, QUEUE_URL, tracker);
-      tracker.track(message);
-      return message;
-    });
-  return { client, mock, stats, tracker, receive, retries };
+  return { ...setup, retries };
 }
 
 function deleteCalls(mock: ReturnType<typeof mockedSqs>['mock']): DeleteMessageBatchCommandInput[] {

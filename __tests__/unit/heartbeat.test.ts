@@ -6,45 +6,19 @@ import {
 import type { SqsStreamError } from '../../lib/errors.js';
 import { Heartbeat } from '../../lib/heartbeat.js';
 import { SqsMessage } from '../../lib/message.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { newStats } from '../../lib/stats.js';
-import { MessageTracker, type TrackerOptions } from '../../lib/tracker.js';
-import {
-  QUEUE_URL,
-  deferred,
-  fakeMessages,
-  mockedSqs,
-  useStreamFakeTimers,
-} from '../support/mock-sqs.js';
+import { type TrackerOptions } from '../../lib/tracker.js';
+import { mockedTracker } from '../support/mock-tracker.js';
+import { QUEUE_URL, deferred, fakeMessages, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
 function setup(overrides: Partial<TrackerOptions> = {}) {
-  const { client, mock } = mockedSqs();
-  const stats = newStats();
   const heartbeatErrors: SqsStreamError[] = [];
-  const tracker = new MessageTracker({
-    client,
-    queueUrl: QUEUE_URL,
-    stats,
-    retry: { ...DEFAULT_RETRY, maxDelay: 1_000 },
-    ackBatchWindowMs: 20,
-    heartbeat: true,
-    visibilityTimeout: 30,
-    maxHoldSeconds: 43_200,
+  const setup = mockedTracker({
     onHeartbeatError: (error) => heartbeatErrors.push(error),
     ...overrides,
   });
-  /** Messages as the readable makes them: tracked before anyone reads them. */
-  const receive = (count: number): SqsMessage[] =>
-    fakeMessages(count).map((raw) => {
-      const message = new SqsMessage(raw, QUEUE_URL, tracker);
-      tracker.track(message);
-      return message;
-    });
-  const calls = (): ChangeMessageVisibilityBatchCommandInput[] =>
-    mock.commandCalls(ChangeMessageVisibilityBatchCommand).map((call) => call.args[0].input);
-  return { client, mock, stats, tracker, receive, calls, heartbeatErrors };
+  return { ...setup, calls: setup.visibility, heartbeatErrors };
 }
 
 /** Lets the batching window pass (fake time), then waits for the settle. */

@@ -5,44 +5,19 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SqsStreamError } from '../../lib/errors.js';
 import { SqsMessage } from '../../lib/message.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { newStats } from '../../lib/stats.js';
-import { MessageTracker, trackerOf, type TrackerOptions } from '../../lib/tracker.js';
-import {
-  QUEUE_URL,
-  deferred,
-  fakeMessages,
-  mockedSqs,
-  useStreamFakeTimers,
-} from '../support/mock-sqs.js';
+import { trackerOf, type TrackerOptions } from '../../lib/tracker.js';
+import { mockedTracker } from '../support/mock-tracker.js';
+import { deferred, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
 function setup(overrides: Partial<TrackerOptions> = {}) {
-  const { client, mock } = mockedSqs();
-  const stats = newStats();
   const released: string[] = [];
-  const tracker = new MessageTracker({
-    client,
-    queueUrl: QUEUE_URL,
-    stats,
-    retry: { ...DEFAULT_RETRY, maxDelay: 1_000 },
-    ackBatchWindowMs: 20,
-    heartbeat: true,
-    visibilityTimeout: 30,
-    maxHoldSeconds: 43_200,
+  const setup = mockedTracker({
     onRelease: (message) => released.push(message.messageId),
     ...overrides,
   });
-  const receive = (count: number): SqsMessage[] =>
-    fakeMessages(count).map((raw) => {
-      const message = new SqsMessage(raw, QUEUE_URL, tracker);
-      tracker.track(message);
-      return message;
-    });
-  const visibility = (): ChangeMessageVisibilityBatchCommandInput[] =>
-    mock.commandCalls(ChangeMessageVisibilityBatchCommand).map((call) => call.args[0].input);
-  return { client, mock, stats, tracker, receive, released, visibility };
+  return { ...setup, released };
 }
 
 describe('MessageTracker', () => {
