@@ -1,5 +1,6 @@
 import type { MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MessageTooLargeError } from './errors.js';
+import { show } from './validate.js';
 
 /**
  * What {@link SqsWritable} accepts, and how one write becomes one SendMessageBatch entry:
@@ -71,17 +72,6 @@ export interface PrepareContext {
 const INVALID_BODY_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 // Group and deduplication ids: 1 to 128 of alphanumeric and punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~).
 const ID_PATTERN = /^[\x21-\x7E]{1,128}$/;
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return `\`${JSON.stringify(value).slice(1, -1)}\``;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
-    return `\`${String(value)}\``;
-  }
-  if (value === undefined) return '`undefined`';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return 'a Buffer';
-  return `a ${typeof value}`;
-}
 
 function fieldError(index: number, field: string, expected: string, value: unknown): TypeError {
   return new TypeError(

@@ -3,13 +3,15 @@
  * allowed and what was given: "Expected `batchSize` to be an integer from 1 to 10, got `11`".
  */
 
-function show(value: unknown): string {
+/** A value as an error message quotes it: short scalars verbatim, anything else by its kind. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return `\`${JSON.stringify(value).slice(1, -1)}\``;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) {
     return `\`${String(value)}\``;
   }
   if (value === undefined) return '`undefined`';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return 'a Buffer';
   return `a ${typeof value}`;
 }
 
