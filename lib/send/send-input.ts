@@ -1,6 +1,6 @@
 import type { MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { MessageTooLargeError } from './errors.js';
-import { show } from './validate.js';
+import { MessageTooLargeError } from '../core/errors.js';
+import { show } from '../core/validate.js';
 
 /**
  * What {@link SqsWritable} accepts, and how one write becomes one SendMessageBatch entry:
