@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { isTransientError } from '../../lib/core/retry';
+import { isTransientError } from '../../lib/core/classify';
 import { startSqsProxy, type FaultKind, type SqsProxy } from '../support/sqs-proxy';
 
 let upstream: http.Server;
