@@ -194,6 +194,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
       );
       return;
     }
+    // `end(chunk)` writes without calling `write()`: admitted here (admitting is idempotent).
+    for (const message of chunks as SqsMessage[]) this.#admit(message);
     this.#incoming = chunks as SqsMessage[];
     this.#incomingCallback = callback;
     this.#pump();
