@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { GroupFailures, GroupLanes } from './group-lanes.js';
-import { runHandler } from './handler-run.js';
 import { SqsMessage } from './message.js';
+import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
 import {
   normalizeProcessorOptions,
   type NormalizedProcessorOptions,
@@ -9,7 +9,6 @@ import {
   type SqsProcessorOptions,
   type SqsProcessorStats,
 } from './processor-options.js';
-import { validateBody } from './schema.js';
 import { trackerOf } from './tracker.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -21,13 +20,6 @@ type WriteCallback = (error?: Error | null) => void;
 export const PROCESSOR_WRITE_BUFFER = 10;
 /** Settles (acks, nacks) not yet confirmed before new messages wait: ten full batches at least. */
 export const MIN_SETTLING = 100;
-
-interface Run {
-  readonly controller: AbortController;
-  timer: NodeJS.Timeout | undefined;
-}
-
-type Outcome = { ok: true } | { ok: false; error: unknown };
 
 function noop(): void {}
 
@@ -79,7 +71,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
   #ready: SqsMessage[] = [];
   /** Lane tails and ready heads: placed, not running. */
   #waiting = 0;
-  readonly #running = new Map<SqsMessage, Run>();
+  readonly #running = new Map<SqsMessage, MessageRun>();
   readonly #settles = new Map<SqsMessage, Promise<void>>();
   #flushing = false;
   #onIdle: (() => void) | undefined;
@@ -143,10 +135,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
    * its visibility timeout.
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    for (const run of this.#running.values()) {
-      clearTimeout(run.timer);
-      run.controller.abort();
-    }
+    for (const run of this.#running.values()) run.abort();
     this.#running.clear();
     const waits: Array<Promise<unknown>> = [...this.#settles.values()];
     const trackers = new Set<ReturnType<typeof trackerOf>>();
@@ -257,50 +246,15 @@ export class SqsProcessor<Data = undefined> extends Writable {
   }
 
   #start(message: SqsMessage): void {
-    const run: Run = { controller: new AbortController(), timer: undefined };
+    const { schema, timeoutMs } = this.#options;
+    const run = startRun(message, this.#handler, schema, timeoutMs);
     this.#running.set(message, run);
-    const { timeoutMs } = this.#options;
-    if (timeoutMs !== undefined) {
-      run.timer = setTimeout(() => {
-        run.controller.abort(
-          new DOMException(
-            `The handler of message ${message.messageId} ran past timeoutMs (${timeoutMs} ms)`,
-            'TimeoutError',
-          ),
-        );
-      }, timeoutMs);
-    }
-    void this.#run(message, run.controller.signal).then((outcome) =>
-      this.#finish(message, run, outcome),
-    );
+    void run.outcome.then((outcome) => this.#finish(message, run, outcome));
   }
 
-  /** The handler's outcome, or the signal's reason as soon as it aborts (a late outcome is ignored). */
-  async #run(message: SqsMessage, signal: AbortSignal): Promise<Outcome> {
-    let onAbort = noop;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([this.#work(message, signal), aborted]);
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  async #work(message: SqsMessage, signal: AbortSignal): Promise<void> {
-    const { schema } = this.#options;
-    const data = (schema === undefined ? undefined : await validateBody(schema, message)) as Data;
-    await runHandler(this.#handler, message, { signal, data });
-  }
-
-  #finish(message: SqsMessage, run: Run, outcome: Outcome): void {
+  #finish(message: SqsMessage, run: MessageRun, outcome: RunOutcome): void {
     if (this.#running.get(message) !== run) return; // destroyed meanwhile
-    clearTimeout(run.timer);
+    run.done();
     this.#running.delete(message);
     if (outcome.ok) {
       this.#settle(message, true, 0);
