@@ -1,23 +1,25 @@
 /**
- * A for-await worker that handles several messages at once with `readable.map(fn, { concurrency })`
- * (Node's Readable.prototype.map: in Node 20 it is marked experimental, and it is there).
+ * A worker that handles several messages at once with SqsProcessor: at most `concurrency`
+ * handlers run, each message is acked when its handler resolved and nacked when it failed,
+ * visible again after a delay that grows with every delivery, until the queue's redrive policy
+ * (maxReceiveCount) moves it to a dead-letter queue. The processor takes a message only when a
+ * handler is free, so SqsReadable's backpressure still holds.
  *
- * Each message is acked when its work succeeded and nacked when it failed: visible again after
- * a delay that grows with every delivery, until the queue's redrive policy (maxReceiveCount)
- * moves it to a dead-letter queue. `map` keeps at most `concurrency` handlers running and reads
- * no further ahead than that, so SqsReadable's backpressure still holds.
+ * Each body is parsed as JSON and checked by a zod schema (any Standard Schema validator works)
+ * before the handler runs; one that fails is a failure of its message, never handed to the job.
  *
- * Run it (after `npm run build`):
+ * Run it (after `npm run build`; zod installed):
  *   QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/jobs npx ts-node examples/concurrent-worker.ts
  */
 import type { EventEmitter } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsReadable, type SqsMessage } from 'sqs-streams';
+import { z } from 'zod';
+import { SqsProcessor, SqsReadable, type SqsMessage } from 'sqs-streams';
 
-export interface Job {
-  id: string;
-  [key: string]: unknown;
-}
+/** A job: an id, and whatever else its producer put in. */
+export const Job = z.looseObject({ id: z.string() });
+export type Job = z.infer<typeof Job>;
 
 export interface WorkerOptions {
   client: SQSClient;
@@ -58,28 +60,22 @@ export async function main({
   signals = process,
 }: WorkerOptions): Promise<WorkerResult> {
   const source = new SqsReadable({ queueUrl, client, idleTimeoutMs });
-  const stop = (): void => void source.stop();
-  signals.once('SIGTERM', stop);
-
-  const outcomes = source.map(
-    async (message: SqsMessage) => {
-      try {
-        await handleJob(JSON.parse(message.body) as Job, message);
-      } catch {
-        await message.nack(retryDelaySeconds(message.receiveCount)); // try again later
-        return 'failed';
-      }
-      await message.ack(); // batched with the other handlers' acks
-      return 'succeeded';
+  const worker = new SqsProcessor(
+    (message, { data }) => handleJob(data, message), // resolves: acked; rejects: nacked
+    {
+      concurrency, // handlers at once
+      schema: Job, // the body, parsed and checked, is `data`
+      retryDelaySeconds: (message) => retryDelaySeconds(message.receiveCount),
     },
-    { concurrency },
   );
-
   const result: WorkerResult = { succeeded: 0, failed: 0 };
+  worker.on('processed', () => (result.succeeded += 1)); // acked, confirmed by SQS
+  worker.on('failed', () => (result.failed += 1)); // nacked: it comes back after the delay
+
+  const stop = (): void => void source.stop(); // the handlers running finish, then it ends
+  signals.once('SIGTERM', stop);
   try {
-    for await (const outcome of outcomes as AsyncIterable<keyof WorkerResult>) {
-      result[outcome] += 1;
-    }
+    await pipeline(source, worker);
   } finally {
     signals.off('SIGTERM', stop);
   }

@@ -6,6 +6,8 @@ export {
   createSqsClient,
   SqsMessage,
   SqsAckWritable,
+  SqsProcessor,
+  SchemaValidationError,
   SqsWritable,
   SqsStreamError,
   QueueDoesNotExistError,

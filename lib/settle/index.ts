@@ -6,5 +6,15 @@
 export { SqsMessage, settlerOf, type MessageSettler, type MessageState } from './message.js';
 export { MessageTracker, trackerOf, type TrackerOptions } from './tracker.js';
 export { SqsAckWritable, type SqsAckWritableOptions } from './ack-writable.js';
+export { SqsProcessor } from './processor.js';
+export type {
+  SqsProcessorOptions,
+  SqsProcessorStats,
+  ProcessHandler,
+  ProcessContext,
+  ProcessOrdering,
+  RetryDelay,
+} from './processor-options.js';
+export { SchemaValidationError, type StandardSchemaV1, type SchemaIssue } from './schema.js';
 export { MAX_BATCH_ENTRIES } from './settle-entry.js';
 export type { SettleStats } from './settle-stats.js';

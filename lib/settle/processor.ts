@@ -1,0 +1,336 @@
+import { Writable } from 'node:stream';
+import { GroupFailures, GroupLanes } from './group-lanes.js';
+import { SqsMessage } from './message.js';
+import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
+import {
+  normalizeProcessorOptions,
+  type NormalizedProcessorOptions,
+  type ProcessHandler,
+  type SqsProcessorOptions,
+  type SqsProcessorStats,
+} from './processor-options.js';
+import { trackerOf } from './tracker.js';
+
+type WriteCallback = (error?: Error | null) => void;
+
+/**
+ * Node's write buffer: one receive's worth, so a receive's messages move into the processor
+ * together (and reach `_writev` together) while the rest wait in the source.
+ */
+export const PROCESSOR_WRITE_BUFFER = 10;
+/** Settles (acks, nacks) not yet confirmed before new messages wait: ten full batches at least. */
+export const MIN_SETTLING = 100;
+
+function noop(): void {}
+
+/** What was written, by type only: the content may be a message body. */
+function kindOf(chunk: unknown): string {
+  if (chunk === null || typeof chunk !== 'object') return `a ${typeof chunk}`;
+  const name = (chunk as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object';
+}
+
+/**
+ * An object-mode Writable that ends a pipeline of {@link SqsMessage}s: it runs
+ * `handler(message, { signal, data })` for each one, at most `concurrency` at once, acks the
+ * message when the handler resolves, and nacks it with `retryDelaySeconds` when it rejects.
+ *
+ * A write's callback fires once the message has a slot, so the source's backpressure holds. The
+ * processor holds at most `concurrency` running messages, `concurrency` more waiting behind an
+ * earlier message of their group (`'group'` ordering), 10 in its write buffer, and the messages
+ * whose ack or nack SQS has not confirmed yet (at most 100, or `concurrency` if more).
+ *
+ * Events, beyond a Writable's own:
+ * - `'processed'` `(message: SqsMessage)`: the handler succeeded and SQS confirmed the ack.
+ * - `'failed'` `(error: unknown, message: SqsMessage)`: the handler rejected or threw (its own
+ *   error), ran past `timeoutMs` (a `TimeoutError`), or the body failed `schema` (a
+ *   {@link SchemaValidationError}); the message is being nacked.
+ * - `'settleError'` `(error: SqsStreamError, message: SqsMessage)`: an ack or nack failed after
+ *   SQS's retries (the message comes back after its visibility timeout). Without a listener,
+ *   the processor is destroyed with the error instead: it is never silent.
+ *
+ * `end()` waits for every handler and its ack; `destroy()` aborts the running handlers' signals
+ * (no `'failed'` for those) and releases (visibility 0) every message written and not settled.
+ *
+ * ```ts
+ * await pipeline(new SqsReadable({ queueUrl }), new SqsProcessor(async (message) => save(message)));
+ * ```
+ */
+export class SqsProcessor<Data = undefined> extends Writable {
+  readonly #options: NormalizedProcessorOptions<Data>;
+  readonly #handler: ProcessHandler<Data>;
+  readonly #maxSettling: number;
+  /** Written and not yet settled by the processor: Node's buffer, incoming, waiting, running. */
+  readonly #written = new Set<SqsMessage>();
+  /** The chunks of the current `_write`/`_writev`, not yet placed; its callback fires after. */
+  #incoming: SqsMessage[] = [];
+  #incomingCallback: WriteCallback | undefined;
+  readonly #lanes = new GroupLanes();
+  readonly #failures = new GroupFailures();
+  /** Heads of lanes whose turn came while no slot was free. */
+  #ready: SqsMessage[] = [];
+  /** Lane tails and ready heads: placed, not running. */
+  #waiting = 0;
+  readonly #running = new Map<SqsMessage, MessageRun>();
+  readonly #settles = new Map<SqsMessage, Promise<void>>();
+  #flushing = false;
+  #onIdle: (() => void) | undefined;
+
+  /** Live counters; read at any time. */
+  readonly stats: SqsProcessorStats;
+
+  constructor(handler: ProcessHandler<Data>, options?: SqsProcessorOptions<Data>) {
+    // Everything that can throw runs before super().
+    const normalized = normalizeProcessorOptions<Data>(handler, options);
+    super({ objectMode: true, highWaterMark: PROCESSOR_WRITE_BUFFER });
+    this.#options = normalized;
+    this.#handler = handler;
+    this.#maxSettling = Math.max(MIN_SETTLING, normalized.concurrency);
+    const stats = { processed: 0, failed: 0, skipped: 0 };
+    this.stats = Object.defineProperties(stats, {
+      active: { enumerable: true, get: () => this.#running.size },
+      held: { enumerable: true, get: () => this.#written.size },
+    }) as SqsProcessorStats;
+  }
+
+  /**
+   * Every message is seen here, as it is written: from then on it is the processor's to release
+   * on destroy, and one written after a failure of its group (received before it) is nacked at
+   * once, even while it waits in Node's buffer.
+   */
+  override write(chunk: unknown, callback?: WriteCallback): boolean;
+  override write(chunk: unknown, encoding: BufferEncoding, callback?: WriteCallback): boolean;
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    if (chunk instanceof SqsMessage && !this.destroyed && !this.writableEnded) this.#admit(chunk);
+    return super.write(chunk, encoding as BufferEncoding, callback);
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {
+    this.#accept([chunk], callback);
+  }
+
+  override _writev(chunks: Array<{ chunk: unknown }>, callback: WriteCallback): void {
+    this.#accept(
+      chunks.map((entry) => entry.chunk),
+      callback,
+    );
+  }
+
+  /** Waits for every message written to run and be settled; settles go out without the window. */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#flushing = true;
+    for (const message of this.#settles.keys()) trackerOf(message)?.sendPending();
+    this.#onIdle = () => callback();
+    this.#checkIdle();
+  }
+
+  /**
+   * Aborts the running handlers (their outcome is ignored: no `'failed'`), releases every message
+   * written and not settled (visibility 0, sent at once), and closes once those and the settles
+   * in flight are confirmed. A release that fails is not an error: the message comes back after
+   * its visibility timeout.
+   */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const run of this.#running.values()) run.abort();
+    this.#running.clear();
+    const waits: Array<Promise<unknown>> = [...this.#settles.values()];
+    const trackers = new Set<ReturnType<typeof trackerOf>>();
+    for (const message of this.#written) {
+      if (message.settled) continue;
+      waits.push(message.nack(0).catch(noop));
+      trackers.add(trackerOf(message));
+    }
+    this.#written.clear();
+    this.#incoming = [];
+    this.#incomingCallback = undefined;
+    this.#ready = [];
+    this.#waiting = 0;
+    this.#lanes.clear();
+    for (const tracker of trackers) tracker?.sendPending();
+    void Promise.allSettled(waits).then(() => callback(error));
+  }
+
+  #laneKey(message: SqsMessage): string | undefined {
+    const { ordering } = this.#options;
+    if (ordering === 'none') return undefined;
+    if (ordering === 'auto' && !message.queueUrl.endsWith('.fifo')) return undefined;
+    const group = message.attributes.MessageGroupId;
+    return group === undefined ? undefined : `${message.queueUrl} ${group}`;
+  }
+
+  #admit(message: SqsMessage): void {
+    if (message.settled || this.#written.has(message)) return;
+    this.#written.add(message);
+    const key = this.#laneKey(message);
+    if (key !== undefined && this.#failures.covers(key, message.receivedAt)) {
+      this.#skip(message, key);
+    }
+    this.#failures.prune(message.receivedAt);
+  }
+
+  #accept(chunks: unknown[], callback: WriteCallback): void {
+    const wrong = chunks.findIndex((chunk) => !(chunk instanceof SqsMessage));
+    if (wrong !== -1) {
+      // The stream is destroyed with it, and releases the valid messages written.
+      callback(
+        new TypeError(
+          `SqsProcessor expects SqsMessage objects (as read from SqsReadable), got ${kindOf(chunks[wrong])}`,
+        ),
+      );
+      return;
+    }
+    // `end(chunk)` writes without calling `write()`: admitted here (admitting is idempotent).
+    for (const message of chunks as SqsMessage[]) this.#admit(message);
+    this.#incoming = chunks as SqsMessage[];
+    this.#incomingCallback = callback;
+    this.#pump();
+  }
+
+  #canStart(): boolean {
+    return this.#running.size < this.#options.concurrency && this.#settles.size < this.#maxSettling;
+  }
+
+  /** Starts what may start, places what may wait; the write's callback once all are placed. */
+  #pump(): void {
+    if (this.destroyed) return;
+    for (;;) {
+      if (this.#ready.length > 0 && this.#canStart()) {
+        this.#waiting--;
+        this.#start(this.#ready.shift() as SqsMessage);
+        continue;
+      }
+      const message = this.#incoming[0];
+      if (message === undefined) break;
+      if (!this.#written.has(message)) {
+        this.#incoming.shift(); // settled already (skipped, or by someone else)
+        continue;
+      }
+      const key = this.#laneKey(message);
+      if (key !== undefined && this.#lanes.busy(key)) {
+        if (this.#waiting >= this.#options.concurrency) break;
+        this.#incoming.shift();
+        this.#lanes.add(key, message);
+        this.#waiting++;
+        continue;
+      }
+      if (!this.#canStart()) break;
+      this.#incoming.shift();
+      if (key !== undefined) this.#lanes.add(key, message);
+      this.#start(message);
+    }
+    const callback = this.#incomingCallback;
+    if (this.#incoming.length === 0 && callback !== undefined) {
+      this.#incomingCallback = undefined;
+      callback();
+    }
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    const onIdle = this.#onIdle;
+    if (
+      onIdle === undefined ||
+      this.#running.size > 0 ||
+      this.#waiting > 0 ||
+      this.#settles.size > 0 ||
+      this.#incoming.length > 0
+    ) {
+      return;
+    }
+    this.#onIdle = undefined;
+    onIdle();
+  }
+
+  #start(message: SqsMessage): void {
+    const { schema, timeoutMs } = this.#options;
+    const run = startRun(message, this.#handler, schema, timeoutMs);
+    this.#running.set(message, run);
+    void run.outcome.then((outcome) => this.#finish(message, run, outcome));
+  }
+
+  #finish(message: SqsMessage, run: MessageRun, outcome: RunOutcome): void {
+    if (this.#running.get(message) !== run) return; // destroyed meanwhile
+    run.done();
+    this.#running.delete(message);
+    if (outcome.ok) {
+      this.#settle(message, true, 0);
+    } else {
+      this.stats.failed++;
+      this.#settle(message, false, this.#options.retryDelaySeconds(message, outcome.error));
+      const key = this.#laneKey(message);
+      if (key !== undefined) this.#failGroup(key);
+      this.#emit('failed', outcome.error, message);
+    }
+    this.#pump();
+  }
+
+  /** Every later message of the group received before now is nacked without running. */
+  #failGroup(key: string): void {
+    const at = Date.now();
+    this.#failures.record(key, at);
+    for (const other of this.#written) {
+      if (other.receivedAt <= at && !this.#running.has(other) && this.#laneKey(other) === key) {
+        this.#skip(other, key);
+      }
+    }
+  }
+
+  #skip(message: SqsMessage, key: string): void {
+    if (this.#lanes.remove(key, message)) this.#waiting--;
+    const ready = this.#ready.indexOf(message);
+    if (ready !== -1) {
+      this.#ready.splice(ready, 1);
+      this.#waiting--;
+    }
+    this.stats.skipped++;
+    this.#settle(message, false, 0);
+  }
+
+  /**
+   * Acks or nacks the message (unless its handler settled it already); a lane's next message
+   * starts only once SQS confirmed it, so a refused ack cannot let it overtake.
+   */
+  #settle(message: SqsMessage, ack: boolean, delaySeconds: number): void {
+    this.#written.delete(message);
+    const settled = ack ? message.ack() : message.nack(delaySeconds);
+    if (this.#flushing) trackerOf(message)?.sendPending();
+    const done = settled
+      .then(
+        () => {
+          if (!ack || message.state !== 'acked') return;
+          this.stats.processed++;
+          this.#emit('processed', message);
+        },
+        (error: unknown) => this.#settleFailed(error, message),
+      )
+      .then(() => {
+        this.#settles.delete(message);
+        const key = this.#laneKey(message);
+        const next = key === undefined ? undefined : this.#lanes.advance(key, message);
+        if (next !== undefined) this.#ready.push(next);
+        this.#pump();
+      });
+    this.#settles.set(message, done);
+  }
+
+  #settleFailed(error: unknown, message: SqsMessage): void {
+    if (this.destroyed) return;
+    if (this.listenerCount('settleError') > 0) this.#emit('settleError', error, message);
+    else this.destroy(error as Error);
+  }
+
+  /** A listener that throws is rethrown on its own tick: it must not stop the processor. */
+  #emit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+}
