@@ -54,24 +54,29 @@ export async function resolveQueueUrl(ref: QueueRef, call: Call): Promise<string
 }
 
 /** The queue's default visibility timeout in seconds, read with GetQueueAttributes. */
-export async function getVisibilityTimeout(queueUrl: string, call: Call): Promise<number> {
+export function getVisibilityTimeout(queueUrl: string, call: Call): Promise<number> {
+  return getQueueNumber(queueUrl, 'VisibilityTimeout', call);
+}
+
+/** A numeric queue attribute (`MaximumMessageSize`, ...), read with GetQueueAttributes. */
+export async function getQueueNumber(
+  queueUrl: string,
+  attribute: 'MaximumMessageSize' | 'VisibilityTimeout',
+  call: Call,
+): Promise<number> {
   try {
     const out = await withRetry(
       () =>
         call.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ['VisibilityTimeout'],
-          }),
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [attribute] }),
           { abortSignal: call.signal },
         ),
       call.retry,
       call.signal,
       call.onRetry,
     );
-    const value = Number(out.Attributes?.VisibilityTimeout);
-    if (!Number.isFinite(value))
-      throw new Error('GetQueueAttributes returned no VisibilityTimeout');
+    const value = Number(out.Attributes?.[attribute]);
+    if (!Number.isFinite(value)) throw new Error(`GetQueueAttributes returned no ${attribute}`);
     return value;
   } catch (error) {
     if (isAbortError(error)) throw error;

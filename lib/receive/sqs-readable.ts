@@ -15,6 +15,7 @@ import {
 import { isAbortError, withRetry } from '../core/retry.js';
 import { newStats, type SqsReadableStats } from './readable-stats.js';
 import { MessageTracker } from '../settle/index.js';
+import { createResolver, type PayloadResolver } from '../payloads/index.js';
 
 /**
  * How long `stop()` lets receives in flight answer before aborting them. A receive on a queue
@@ -67,6 +68,7 @@ export class SqsReadable extends Readable {
   #emptyStreak = 0;
   #emptySince: number | undefined;
   #stopPromise: Promise<void> | undefined;
+  #payloads: PayloadResolver | undefined;
 
   constructor(options: SqsReadableOptions) {
     // Everything that can throw runs before super(): a constructor that throws after it would
@@ -141,6 +143,13 @@ export class SqsReadable extends Readable {
       // The tracker counts its own retries in `stats`; only the event is ours to emit.
       onRetry: (error, attempt, delayMs) => this.emit('retry', error, attempt, delayMs),
       onHeartbeatError: (error) => this.emit('heartbeatError', error),
+    });
+    const { largePayloads, retry } = this.#options;
+    const emit = (event: string) => (error: unknown) => this.emit(event, error);
+    this.#payloads = createResolver(largePayloads, {
+      ...{ queueUrl, tracker: this.#tracker, retry, signal: this.#lifetime.signal },
+      ...{ onRetry: this.#onRetry, onPayloadError: emit('payloadError') },
+      onPayloadDeleteError: emit('payloadDeleteError'),
     });
     debug('readable ready for %s', queueUrl);
   }
@@ -257,10 +266,12 @@ export class SqsReadable extends Readable {
       Date.now(),
     );
     const startedAt = Date.now();
-    const done = this.#receive(size, waitSeconds, controller.signal).then(
-      (messages) => ({ messages, error: undefined as unknown }),
-      (error: unknown) => ({ messages: undefined, error }),
-    );
+    const done = this.#receive(size, waitSeconds, controller.signal)
+      .then((raw) => this.#admit(raw))
+      .then(
+        (messages) => ({ messages, error: undefined as unknown }),
+        (error: unknown) => ({ messages: undefined, error }),
+      );
     const settled = done.then(({ messages, error }) => {
       this.#lifetime.signal.removeEventListener('abort', onLifetimeAbort);
       this.#receives.delete(controller);
@@ -298,13 +309,23 @@ export class SqsReadable extends Readable {
     this.emit('retry', error, attempt, delayMs);
   };
 
-  #onMessages(raw: Message[], startedAt: number, waitSeconds: number): void {
+  /**
+   * Wraps and tracks what a receive returned (a late response to a receive cut by destroy too,
+   * so the release covers it); with `largePayloads`, their payloads are read before the receive
+   * counts as done (DESIGN.md invariant 1).
+   */
+  #admit(raw: Message[]): SqsMessage[] | Promise<SqsMessage[]> {
     const tracker = this.#tracker as MessageTracker;
     const now = Date.now();
-    // A late response to a receive cut by destroy: track so the release covers these too.
     const messages = raw.map((m) => new SqsMessage(m, this.#queueUrl as string, tracker, now));
     for (const message of messages) tracker.track(message);
     this.stats.received += messages.length;
+    if (this.#payloads === undefined || this.destroyed) return messages;
+    return this.#payloads.resolve(messages);
+  }
+
+  #onMessages(messages: SqsMessage[], startedAt: number, waitSeconds: number): void {
+    const now = Date.now();
     if (this.destroyed) return;
     if (messages.length === 0) {
       this.stats.emptyReceives++;

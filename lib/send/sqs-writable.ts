@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
 import { debug } from '../core/debug.js';
 import { isFifoQueue, resolveQueueUrl } from '../core/queue.js';
+import { createOffloader, type PayloadOffloader } from '../payloads/index.js';
 import { abortError, type OnRetry } from '../core/retry.js';
 import { sendAll, type SendContext } from './send-batches.js';
 import {
@@ -73,6 +74,8 @@ export class SqsWritable extends Writable {
   /** The queue URL resolution started in `_construct`; sends wait for it. */
   #ready: Promise<void> = Promise.resolve();
   #waitingForCompany = false;
+  /** With `largePayloads`, once the queue is known: what puts large bodies in S3. */
+  #offloader: PayloadOffloader | undefined;
 
   constructor(options: SqsWritableOptions) {
     const normalized = normalizeWritableOptions(options);
@@ -125,9 +128,14 @@ export class SqsWritable extends Writable {
         signal: this.#lifetime.signal,
         onRetry: this.#onRetry,
       },
-    ).then((queueUrl) => {
+    ).then(async (queueUrl) => {
       this.#queueUrl = queueUrl;
       debug('writable ready for %s', queueUrl);
+      const { largePayloads, maxMessageBytes, retry } = this.#options;
+      if (largePayloads === undefined) return;
+      const signal = this.#lifetime.signal;
+      const stream = { client: this.#client, queueUrl, maxMessageBytes, retry, signal };
+      this.#offloader = await createOffloader(largePayloads, { ...stream, onRetry: this.#onRetry });
     });
     // Aborted by destroy(): not an error of its own (destroy's error, if any, is reported).
     this.#ready.catch((error: unknown) => {
@@ -167,7 +175,8 @@ export class SqsWritable extends Writable {
       item.message = prepareMessage(chunk, item.index, {
         fifo: this.#fifo,
         queue: this.#queue,
-        maxMessageBytes: this.#options.maxMessageBytes,
+        // With large payloads the limit holds for what is sent: checked once offloaded.
+        maxMessageBytes: this.#options.largePayloads ? Infinity : this.#options.maxMessageBytes,
       });
     } catch (error) {
       item.invalid = error as Error;
@@ -221,6 +230,7 @@ export class SqsWritable extends Writable {
       for (const item of items) item.result ??= error as Error;
       return error as Error;
     }
+    await this.#offloader?.offloadWrites(items);
     const stopAt = items.findIndex((item) => item.invalid !== undefined);
     const sendable = stopAt === -1 ? items : items.slice(0, stopAt);
     const byIndex = new Map<number, Item>();
