@@ -12,5 +12,6 @@ export {
   AccessDeniedError,
   MessageTooLargeError,
   BatchEntryError,
+  PayloadError,
 } from './index.js';
 export type * from './index.js';

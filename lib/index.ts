@@ -2,7 +2,7 @@
 export { SqsReadable, STOP_GRACE_MS } from './receive/index.js';
 export type { SqsReadableOptions, EmptyBackoffOptions, SqsReadableStats } from './receive/index.js';
 export { SqsMessage, SqsAckWritable } from './settle/index.js';
-export type { MessageState, SqsAckWritableOptions } from './settle/index.js';
+export type { MessagePayload, MessageState, SqsAckWritableOptions } from './settle/index.js';
 export { SqsWritable } from './send/index.js';
 export type { SqsWritableOptions, SendInput, SendChunk, SqsWritableStats } from './send/index.js';
 export { createSqsClient } from './core/client.js';
@@ -16,3 +16,9 @@ export {
   BatchEntryError,
 } from './core/errors.js';
 export type { SqsStreamErrorDetails } from './core/errors.js';
+export { PayloadError } from './payloads/index.js';
+export type {
+  ReadableLargePayloadOptions,
+  WritableLargePayloadOptions,
+  PayloadLocation,
+} from './payloads/index.js';
