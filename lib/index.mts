@@ -14,5 +14,6 @@ export {
   AccessDeniedError,
   MessageTooLargeError,
   BatchEntryError,
+  PayloadError,
 } from './index.js';
 export type * from './index.js';

@@ -3,6 +3,7 @@ export { SqsReadable, STOP_GRACE_MS } from './receive/index.js';
 export type { SqsReadableOptions, EmptyBackoffOptions, SqsReadableStats } from './receive/index.js';
 export { SqsMessage, SqsAckWritable, SqsProcessor, SchemaValidationError } from './settle/index.js';
 export type {
+  MessagePayload,
   MessageState,
   SqsAckWritableOptions,
   SqsProcessorOptions,
@@ -27,3 +28,9 @@ export {
   BatchEntryError,
 } from './core/errors.js';
 export type { SqsStreamErrorDetails } from './core/errors.js';
+export { PayloadError } from './payloads/index.js';
+export type {
+  ReadableLargePayloadOptions,
+  WritableLargePayloadOptions,
+  PayloadLocation,
+} from './payloads/index.js';

@@ -17,6 +17,7 @@ import {
   type ChangeMessageVisibilityBatchCommandInput as ChangeInput,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { QueueDoesNotExistError } from '../../lib/index.js';
 import {
@@ -45,6 +46,7 @@ import { startConsumer } from '../../examples/migrating/before-sqs-consumer.js';
 import { main as webhookSender, retryDelaySeconds } from '../../examples/retry-by-receive-count.js';
 import { sendLines } from '../../examples/send-lines.js';
 import { sendOrders } from '../../examples/send-orders.js';
+import { roundTrip as largePayloadsRoundTrip } from '../../examples/large-payloads.js';
 import { startLocalStack, stopLocalStack } from '../../examples/testing/localstack.js';
 // The testing guide's own tests (describe blocks) run here, as part of this file.
 import '../../examples/testing/order-pipeline.mock.test.js';
@@ -915,5 +917,40 @@ describe('examples/contributing/endpoint-script.ts', () => {
     const result = await endpointScript({ SQS_TEST_DOCKER: '0' });
 
     expect(result).toEqual({ kind: 'fauxqs', body: 'hello' });
+  });
+});
+
+describe('examples/large-payloads.ts', () => {
+  it('sends a 2 MB report through S3 and a short one as is; both come back, and the bucket ends empty', async () => {
+    const endpoint = testEndpoint();
+    const s3Client = new S3Client({
+      endpoint: endpoint.endpoint,
+      region: endpoint.region,
+      forcePathStyle: true,
+      ...(endpoint.credentials ? { credentials: endpoint.credentials } : {}),
+    });
+    const bucket = `example-payloads-${Date.now().toString(36)}`;
+    await s3Client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const queueUrl = await createTestQueue();
+    const client = testClient();
+    try {
+      const reports = ['a short report', `big-${'x'.repeat(2_000_000)}`];
+      const errors: unknown[] = [];
+      const received = await largePayloadsRoundTrip({
+        client,
+        s3Client,
+        queueUrl,
+        bucket,
+        reports,
+        onPayloadError: (error) => errors.push(error),
+      });
+      expect([...received].sort()).toEqual([...reports].sort());
+      expect(errors).toEqual([]);
+      const listed = await s3Client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      expect(listed.Contents ?? []).toEqual([]);
+    } finally {
+      client.destroy();
+      s3Client.destroy();
+    }
   });
 });

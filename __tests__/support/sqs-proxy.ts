@@ -143,8 +143,26 @@ function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
-/** The action of an SQS request: the JSON protocol's X-Amz-Target, else the query protocol's `Action=`. */
+/** The S3 action of a path-style request (`/bucket` or `/bucket/key`), signed for service s3. */
+function s3ActionOf(req: http.IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth !== 'string' || !auth.includes('/s3/aws4_request')) return undefined;
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const onObject = path.split('/').filter(Boolean).length > 1;
+  const verb: Record<string, string> = onObject
+    ? { PUT: 'PutObject', GET: 'GetObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }
+    : { PUT: 'CreateBucket', DELETE: 'DeleteBucket', GET: 'ListObjects', HEAD: 'HeadBucket' };
+  return verb[req.method ?? ''] ?? `S3 ${req.method ?? '?'}`;
+}
+
+/**
+ * The action of a request: S3's from its method and path (S3 on the same port, as fauxqs and
+ * LocalStack serve it), else the SQS JSON protocol's X-Amz-Target, else the query protocol's
+ * `Action=`.
+ */
 function actionOf(req: http.IncomingMessage, body: Buffer): string {
+  const s3 = s3ActionOf(req);
+  if (s3 !== undefined) return s3;
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string' && target.length > 0) {
     const dot = target.lastIndexOf('.');

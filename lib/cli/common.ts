@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../index.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -226,4 +227,47 @@ export function readableOptions(
       : { idleTimeoutMs: flags.idleTimeout }),
     retry: retryOption(flags),
   };
+}
+
+/** `--s3-bucket`, `--s3-endpoint`: large payloads through S3 (send and receive). */
+export interface S3Flags {
+  s3Bucket?: string;
+  s3Endpoint?: string;
+}
+
+/** `--s3-bucket <name>` (what it does is the command's) and `--s3-endpoint <url>`. */
+export function addS3Options(command: Command, bucketHelp: string): Command {
+  return command
+    .addOption(new Option('--s3-bucket <name>', bucketHelp))
+    .addOption(
+      new Option(
+        '--s3-endpoint <url>',
+        'S3 endpoint for large payloads; default: --endpoint when given (LocalStack and emulators serve S3 on the same port), else AWS for the region',
+      ).argParser(parseEndpoint),
+    );
+}
+
+/**
+ * The S3 client of `--s3-bucket`. `@aws-sdk/client-s3` is loaded here, only when the flag is
+ * given: it is an optional peer dependency.
+ */
+export function createCliS3Client(flags: ConnectionFlags & S3Flags, sqs: SQSClient): S3Client {
+  let s3: typeof import('@aws-sdk/client-s3');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    s3 = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  } catch {
+    throw new CliError(
+      '--s3-bucket needs the package @aws-sdk/client-s3: install it next to sqs-streams (npm install @aws-sdk/client-s3).',
+    );
+  }
+  const endpoint = flags.s3Endpoint ?? flags.endpoint;
+  return new s3.S3Client({
+    ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
+    // The SQS client's region: --region, else the SDK chain, else us-east-1.
+    region: sqs.config.region,
+    ...(endpoint !== undefined && !credentialsConfigured()
+      ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }
+      : {}),
+  });
 }

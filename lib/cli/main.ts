@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { SqsStreamError } from '../index.js';
-import { addConnectionOptions, addReceiveOptions, CliError, parseInteger } from './common.js';
+import {
+  addConnectionOptions,
+  addReceiveOptions,
+  addS3Options,
+  CliError,
+  parseInteger,
+} from './common.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { moveCommand, type MoveCommandFlags } from './move.js';
 import { flushOutput } from './output.js';
@@ -49,8 +55,10 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
 
   addReceiveOptions(
     addConnectionOptions(
-      program
-        .command('receive')
+      addS3Options(
+        program.command('receive'),
+        'resolve large payloads (extended-client S3 pointers): print the S3 object as the body, and delete it with the message under --delete; the pointer names its bucket, normally this one',
+      )
         .description(
           'Print messages as NDJSON on stdout (messageId, body, attributes, messageAttributes, receiveCount).',
         )
@@ -72,13 +80,16 @@ backpressure (a slow reader of the pipe) slows receiving. The summary goes to st
 
 Examples:
   sqs-streams receive my-queue --max 10
-  sqs-streams receive my-queue --delete --idle-timeout 5000 > messages.ndjson`,
+  sqs-streams receive my-queue --delete --idle-timeout 5000 > messages.ndjson
+  sqs-streams receive my-queue --delete --s3-bucket my-payloads`,
     )
     .action((queue: string, flags: ReceiveCommandFlags) => run(receiveCommand(queue, flags)));
 
   addConnectionOptions(
-    program
-      .command('send')
+    addS3Options(
+      program.command('send'),
+      "send a message over the queue's MaximumMessageSize through this S3 bucket, as the AWS extended clients do (docs/large-payloads.md)",
+    )
       .description('Send one message per stdin line (NDJSON objects, or raw lines with --raw).')
       .argument('<queue>', 'queue URL or name')
       .option('--raw', 'each line is a message body as it is (no JSON)'),
@@ -94,7 +105,8 @@ before it was sent and confirmed. Prints a summary line on stdout.
 
 Examples:
   echo '{"body":"hello"}' | sqs-streams send my-queue
-  sqs-streams send my-queue --raw < bodies.txt`,
+  sqs-streams send my-queue --raw < bodies.txt
+  sqs-streams send my-queue --s3-bucket my-payloads < big-orders.ndjson`,
     )
     .action((queue: string, flags: SendCommandFlags) => run(sendCommand(queue, flags)));
 
@@ -118,7 +130,9 @@ Examples:
       'after',
       `
 A DLQ redrive that works on LocalStack and across accounts. Bodies and message attributes are
-kept; between FIFO queues the group and deduplication ids too. Ends once <from> has been empty
+kept; between FIFO queues the group and deduplication ids too. A large-payload message (an
+extended client's S3 pointer) moves as its pointer: the object stays in S3, and a Java,
+Python or sqs-streams consumer of <to> resolves it. Ends once <from> has been empty
 for --idle-timeout ms (default 5000), or after --max messages. Prints a summary on stdout.
 
 Example:

@@ -5,15 +5,17 @@ import { SqsReadable, type SqsMessage } from '../index.js';
 import {
   CliError,
   createCliClient,
+  createCliS3Client,
   queueRef,
   readableOptions,
   type ReceiveFlags,
+  type S3Flags,
 } from './common.js';
 import { Progress, fixed, retryReporter, writeFlushed } from './output.js';
 import { onStopSignals } from './signals.js';
 import { Gate, quiesceAndStop, whenClosed } from './stop.js';
 
-export interface ReceiveCommandFlags extends ReceiveFlags {
+export interface ReceiveCommandFlags extends ReceiveFlags, S3Flags {
   delete?: boolean;
   bodyOnly?: boolean;
 }
@@ -46,6 +48,7 @@ export function messageLine(message: SqsMessage): string {
     attributes: message.attributes,
     messageAttributes: jsonAttributes(message.messageAttributes),
     receiveCount: message.receiveCount,
+    ...(message.payload === undefined ? {} : { payload: message.payload }),
   })}\n`;
 }
 
@@ -181,8 +184,14 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
   const idleTimeout = flags.idleTimeout ?? (peek ? PEEK_IDLE_TIMEOUT_MS : undefined);
   const options = readableOptions(ref, { ...flags, idleTimeout });
   const progress = new Progress(peek ? 'receive' : 'receive (delete)', flags.max);
-  const source = new SqsReadable({ ...options, client });
+  const s3Client = flags.s3Bucket === undefined ? undefined : createCliS3Client(flags, client);
+  const source = new SqsReadable({
+    ...options,
+    client,
+    ...(s3Client === undefined ? {} : { largePayloads: { s3Client } }),
+  });
   source.on('retry', retryReporter(progress, 'receive'));
+  source.on('payloadError', (error: Error) => progress.log(`receive: skipped: ${error.message}`));
 
   let written = 0;
   // Without --delete the messages are held (invisible, heartbeat-extended) until the end, so a
@@ -275,6 +284,7 @@ export async function receiveCommand(queue: string, flags: ReceiveCommandFlags):
     `receive: received=${source.stats.received} written=${written} deleted=${source.stats.acked} released=${source.stats.released} seconds=${fixed(seconds, 1)}${signals.signal() ? ` stopped-by=${signals.signal()}` : ''}\n`,
   );
   client.destroy();
+  s3Client?.destroy();
   if (failure !== undefined) throw failure;
   if (sink.broken !== undefined) {
     const code = (sink.broken as { code?: unknown }).code ?? sink.broken.name;

@@ -5,14 +5,16 @@ import { BatchEntryError, MessageTooLargeError, SqsWritable, type SendInput } fr
 import {
   CliError,
   createCliClient,
+  createCliS3Client,
   queueRef,
   retryOption,
   type ConnectionFlags,
+  type S3Flags,
 } from './common.js';
 import { Progress, drained, fixed, retryReporter } from './output.js';
 import { onStopSignals } from './signals.js';
 
-export interface SendCommandFlags extends ConnectionFlags {
+export interface SendCommandFlags extends ConnectionFlags, S3Flags {
   raw?: boolean;
 }
 
@@ -24,7 +26,7 @@ const SEND_KEYS = new Set([
   'groupId',
   'deduplicationId',
 ]);
-const RECEIVE_KEYS = new Set(['messageId', 'attributes', 'receiveCount']);
+const RECEIVE_KEYS = new Set(['messageId', 'attributes', 'receiveCount', 'payload']);
 
 /** A line that is not a message; its text never goes into the error (it may be a body). */
 export class BadLineError extends Error {
@@ -129,7 +131,13 @@ export async function sendCommand(queue: string, flags: SendCommandFlags): Promi
   const ref = queueRef(queue);
   const client = createCliClient(flags);
   const progress = new Progress('send', undefined);
-  const sink = new SqsWritable({ ...ref, client, retry: retryOption(flags) });
+  const s3Client = flags.s3Bucket === undefined ? undefined : createCliS3Client(flags, client);
+  const sink = new SqsWritable({
+    ...ref,
+    client,
+    retry: retryOption(flags),
+    ...(s3Client && flags.s3Bucket ? { largePayloads: { s3Client, bucket: flags.s3Bucket } } : {}),
+  });
   sink.on('retry', retryReporter(progress, 'send'));
   // Failures arrive through the write callbacks and `finished()`; this keeps an 'error' event
   // between two reads of stdin from being an uncaught exception.
@@ -202,6 +210,7 @@ export async function sendCommand(queue: string, flags: SendCommandFlags): Promi
     `send: sent=${sink.stats.sent} requests=${sink.stats.sendRequests} seconds=${fixed(seconds, 1)} msgs/s=${fixed(sink.stats.sent / Math.max(seconds, 0.001), 0)}${signals.signal() ? ` stopped-by=${signals.signal()}` : ''}\n`,
   );
   client.destroy();
+  s3Client?.destroy();
   const sent = sink.stats.sent;
   const before =
     sent === 0

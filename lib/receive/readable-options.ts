@@ -11,6 +11,13 @@ import {
 } from '../core/retry-options.js';
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from '../core/retry.js';
 import {
+  LEGACY_PAYLOAD_SIZE_ATTRIBUTE,
+  PAYLOAD_SIZE_ATTRIBUTE,
+  normalizeReadablePayloads,
+  type NormalizedReadablePayloads,
+  type ReadableLargePayloadOptions,
+} from '../payloads/index.js';
+import {
   booleanOption,
   integerOption,
   numberOption,
@@ -98,6 +105,12 @@ export interface SqsReadableOptions extends QueueStreamOptions {
   emptyBackoff?: EmptyBackoffOptions;
   /** Aborting it destroys the stream (Node's convention), releasing held messages. */
   signal?: AbortSignal;
+  /**
+   * Read the bodies of messages sent through S3 by an extended client (this package's
+   * `SqsWritable`, Java's or Python's) before delivering them (docs/large-payloads.md).
+   * @default undefined: pointer messages are delivered as they are
+   */
+  largePayloads?: ReadableLargePayloadOptions;
 }
 
 export interface NormalizedReadableOptions extends NormalizedQueueStreamOptions {
@@ -116,6 +129,7 @@ export interface NormalizedReadableOptions extends NormalizedQueueStreamOptions 
   retry: ResolvedRetryOptions;
   emptyBackoff: ResolvedRetryOptions;
   signal: AbortSignal | undefined;
+  largePayloads: NormalizedReadablePayloads | undefined;
 }
 
 const KNOWN = new Set<string>([
@@ -135,6 +149,7 @@ const KNOWN = new Set<string>([
   'retry',
   'emptyBackoff',
   'signal',
+  'largePayloads',
 ]);
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
@@ -142,6 +157,21 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
   const { options, queue } = queueStreamOptions<SqsReadableOptions>('SqsReadable', input, KNOWN);
   const batchSize = integerOption('batchSize', options.batchSize, 1, 10, 10);
   const concurrency = integerOption('concurrency', options.concurrency, 1, 100, 1);
+  const largePayloads = normalizeReadablePayloads(options.largePayloads);
+  let messageAttributeNames = stringArrayOption(
+    'messageAttributeNames',
+    options.messageAttributeNames,
+    ['All'],
+  );
+  if (
+    largePayloads !== undefined &&
+    !messageAttributeNames.some((n) => n === 'All' || n === '.*')
+  ) {
+    // The marker tells a pointer message: ask for it, as the Java client does.
+    messageAttributeNames = [
+      ...new Set([...messageAttributeNames, PAYLOAD_SIZE_ATTRIBUTE, LEGACY_PAYLOAD_SIZE_ATTRIBUTE]),
+    ];
+  }
   return {
     ...queue,
     highWaterMark: integerOption(
@@ -159,11 +189,7 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
         ? undefined
         : integerOption('visibilityTimeout', options.visibilityTimeout, 0, 43_200, 0),
     attributeNames: stringArrayOption('attributeNames', options.attributeNames, ['All']),
-    messageAttributeNames: stringArrayOption(
-      'messageAttributeNames',
-      options.messageAttributeNames,
-      ['All'],
-    ),
+    messageAttributeNames,
     heartbeat: booleanOption('heartbeat', options.heartbeat, true),
     maxHoldSeconds: integerOption('maxHoldSeconds', options.maxHoldSeconds, 1, 43_200, 43_200),
     ackBatchWindowMs: numberOption('ackBatchWindowMs', options.ackBatchWindowMs, 0, 60_000, 20),
@@ -180,6 +206,7 @@ export function normalizeReadableOptions(input: unknown): NormalizedReadableOpti
       false,
     ),
     signal: signalOption('signal', options.signal),
+    largePayloads,
   };
 }
 

@@ -4,6 +4,7 @@ import { toStreamError } from '../core/errors.js';
 import { isFifoQueue } from '../core/queue.js';
 import type { RequestPolicy } from '../core/request-loop.js';
 import { isAbortError, type OnRetry } from '../core/retry.js';
+import type { PayloadResolver } from '../payloads/index.js';
 import { SqsMessage, type MessageTracker } from '../settle/index.js';
 import { afterEmpty, nextReceiveSize, nextWaitSeconds } from './demand.js';
 import type { NormalizedReadableOptions } from './readable-options.js';
@@ -39,6 +40,8 @@ export interface ReceiveContext {
   lifetime: AbortSignal;
   onRetry: OnRetry;
   onListenerError: (error: unknown) => void;
+  /** With `largePayloads`: reads the payloads of a receive before it counts as done. */
+  payloads?: PayloadResolver | undefined;
 }
 
 /**
@@ -170,10 +173,12 @@ export class ReceiveLoop {
       this.#emptySince,
       startedAt,
     );
-    const done = this.#receive(context, size, waitSeconds, controller.signal).then(
-      (messages) => ({ messages, error: undefined as unknown }),
-      (error: unknown) => ({ messages: undefined, error }),
-    );
+    const done = this.#receive(context, size, waitSeconds, controller.signal)
+      .then((raw) => this.#admit(context, raw))
+      .then(
+        (messages) => ({ messages, error: undefined as unknown }),
+        (error: unknown) => ({ messages: undefined, error }),
+      );
     const settled = done.then(({ messages, error }) => {
       context.lifetime.removeEventListener('abort', onLifetimeAbort);
       this.#receives.delete(controller);
@@ -210,13 +215,12 @@ export class ReceiveLoop {
     });
   }
 
-  #onMessages(
-    context: ReceiveContext,
-    raw: Message[],
-    startedAt: number,
-    waitSeconds: number,
-  ): void {
-    const host = this.#host;
+  /**
+   * Wraps and tracks what a receive returned (a late response to a receive cut by destroy too,
+   * so the release covers it); with `largePayloads`, their payloads are read before the receive
+   * counts as done, so they stay within the demand (DESIGN.md invariant 1).
+   */
+  #admit(context: ReceiveContext, raw: Message[]): SqsMessage[] | Promise<SqsMessage[]> {
     const now = Date.now();
     const messages: SqsMessage[] = [];
     for (const message of raw) {
@@ -226,12 +230,23 @@ export class ReceiveLoop {
         debug('readable: skipping a received message without MessageId or ReceiptHandle');
         continue;
       }
-      // A late response to a receive cut by destroy: track so the release covers these too.
       const received = new SqsMessage(message, context.queueUrl, context.tracker, now);
       context.tracker.track(received);
       messages.push(received);
     }
-    host.stats.received += messages.length;
+    this.#host.stats.received += messages.length;
+    if (context.payloads === undefined || this.#host.destroyed) return messages;
+    return context.payloads.resolve(messages);
+  }
+
+  #onMessages(
+    context: ReceiveContext,
+    messages: SqsMessage[],
+    startedAt: number,
+    waitSeconds: number,
+  ): void {
+    const host = this.#host;
+    const now = Date.now();
     if (host.destroyed) return;
     if (messages.length === 0) {
       host.stats.emptyReceives++;

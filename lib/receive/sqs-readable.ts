@@ -6,6 +6,7 @@ import { debug } from '../core/debug.js';
 import { SqsStreamError } from '../core/errors.js';
 import { getVisibilityTimeout, resolveQueueUrl, type QueueCall } from '../core/queue.js';
 import type { RequestPolicy } from '../core/request-loop.js';
+import { createResolver } from '../payloads/index.js';
 import { MessageTracker, type SqsMessage } from '../settle/index.js';
 import { closeReadable } from './readable-close.js';
 import { watchDestination } from './readable-destinations.js';
@@ -109,7 +110,21 @@ export class SqsReadable extends Readable {
   }
 
   #startLoop(tracker: MessageTracker): void {
+    const emit =
+      (event: string) =>
+      (error: unknown): void =>
+        this.#emitSafely(event, error);
+    const payloads = createResolver(this.#options.largePayloads, {
+      queueUrl: this.#queueUrl as string,
+      tracker,
+      policy: this.#policy,
+      signal: this.#lifetime.signal,
+      onRetry: this.#onRetry,
+      onPayloadError: emit('payloadError'),
+      onPayloadDeleteError: emit('payloadDeleteError'),
+    });
     this.#loop.start({
+      payloads,
       client: this.#client,
       queueUrl: this.#queueUrl as string,
       queue: this.#queue,

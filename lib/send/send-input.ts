@@ -1,6 +1,7 @@
 import type { MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { MessageTooLargeError } from '../core/errors.js';
 import { injectChannel } from '../core/diagnostics.js';
+import { messageSize, SQS_MAX_ATTRIBUTES } from '../core/message-size.js';
 import { show } from '../core/validate.js';
 
 /**
@@ -10,16 +11,14 @@ import { show } from '../core/validate.js';
  */
 
 /**
- * SQS's largest message, and largest SendMessageBatch payload (the sum of its messages), in
- * bytes: 1 MiB since SQS raised it from 256 KiB (262,144 bytes) in 2025. A queue can set a
- * lower `MaximumMessageSize`; pass that as `maxMessageBytes`.
+ * SQS's largest SendMessageBatch payload (the sum of its messages), in bytes: 1 MiB, like its
+ * largest message. A queue can set a lower `MaximumMessageSize`; pass that as `maxMessageBytes`.
  */
-export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 export const SQS_MAX_BATCH_BYTES = 1_048_576;
 /** Longest per-message delay SQS allows, in seconds (15 minutes). */
 export const SQS_MAX_DELAY_SECONDS = 900;
-/** Most message attributes on one message. */
-export const SQS_MAX_ATTRIBUTES = 10;
+// The size rule and the limits live in core: the large-payload path measures messages too.
+export { messageSize, SQS_MAX_ATTRIBUTES, SQS_MAX_MESSAGE_BYTES } from '../core/message-size.js';
 
 /** One message to send, as an object. A plain string written to the stream is its body. */
 export interface SendInput {
@@ -82,21 +81,6 @@ function fieldError(index: number, field: string, expected: string, value: unkno
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Body bytes plus, per attribute, the bytes of its name, its type and its value. */
-export function messageSize(
-  body: string,
-  attributes: Record<string, MessageAttributeValue> | undefined,
-): number {
-  let size = Buffer.byteLength(body, 'utf8');
-  for (const [name, attribute] of Object.entries(attributes ?? {})) {
-    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(attribute.DataType ?? '', 'utf8');
-    if (attribute.StringValue !== undefined)
-      size += Buffer.byteLength(attribute.StringValue, 'utf8');
-    if (attribute.BinaryValue !== undefined) size += attribute.BinaryValue.byteLength;
-  }
-  return size;
 }
 
 function serializeBody(body: unknown, index: number): string {

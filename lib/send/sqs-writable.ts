@@ -5,6 +5,7 @@ import { resolveClient } from '../core/client.js';
 import { debug } from '../core/debug.js';
 import { SqsStreamError } from '../core/errors.js';
 import { isFifoQueue, resolveQueueUrl } from '../core/queue.js';
+import { createOffloader, type PayloadOffloader } from '../payloads/index.js';
 import { abortError, type OnRetry } from '../core/retry.js';
 import { sendAll, type SendContext } from './send-batches.js';
 import {
@@ -86,6 +87,8 @@ export class SqsWritable extends Writable {
   #ready: Promise<void> = Promise.resolve();
   #waitingForCompany = false;
   #endTimer: NodeJS.Timeout | undefined;
+  /** With `largePayloads`, once the queue is known: what puts large bodies in S3. */
+  #offloader: PayloadOffloader | undefined;
 
   constructor(options: SqsWritableOptions) {
     const normalized = normalizeWritableOptions(options);
@@ -158,9 +161,15 @@ export class SqsWritable extends Writable {
         onRetry: this.#onRetry,
         onListenerError: this.#onListenerError,
       },
-    ).then((queueUrl) => {
+    ).then(async (queueUrl) => {
       this.#queueUrl = queueUrl;
       debug('writable ready for %s', queueUrl);
+      const { largePayloads, maxMessageBytes, retry, requestTimeoutMs } = this.#options;
+      if (largePayloads === undefined) return;
+      const signal = this.#lifetime.signal;
+      const policy = { retry, requestTimeoutMs };
+      const stream = { client: this.#client, queueUrl, maxMessageBytes, policy, signal };
+      this.#offloader = await createOffloader(largePayloads, { ...stream, onRetry: this.#onRetry });
     });
     // Aborted by destroy(): not an error of its own (destroy's error, if any, is reported).
     this.#ready.catch((error: unknown) => {
@@ -200,7 +209,8 @@ export class SqsWritable extends Writable {
       item.message = prepareMessage(chunk, item.index, {
         fifo: this.#fifo,
         queue: this.#queue,
-        maxMessageBytes: this.#options.maxMessageBytes,
+        // With large payloads the limit holds for what is sent: checked once offloaded.
+        maxMessageBytes: this.#options.largePayloads ? Infinity : this.#options.maxMessageBytes,
       });
     } catch (error) {
       item.invalid = error as Error;
@@ -282,6 +292,7 @@ export class SqsWritable extends Writable {
       for (const item of items) item.result ??= error as Error;
       return error as Error;
     }
+    await this.#offloader?.offloadWrites(items);
     const stopAt = items.findIndex((item) => item.invalid !== undefined);
     const sendable = stopAt === -1 ? items : items.slice(0, stopAt);
     const byIndex = new Map<number, Item>();

@@ -7,6 +7,11 @@ import {
 import { normalizeBackoff } from '../core/retry-options.js';
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from '../core/retry.js';
 import { SQS_MAX_MESSAGE_BYTES } from './send-input.js';
+import {
+  normalizeWritablePayloads,
+  type NormalizedWritablePayloads,
+  type WritableLargePayloadOptions,
+} from '../payloads/index.js';
 import { integerOption, signalOption } from '../core/validate.js';
 
 /** Options of {@link SqsWritable}. One of `queueUrl` and `queueName` is required. */
@@ -45,6 +50,11 @@ export interface SqsWritableOptions extends QueueStreamOptions {
   retry?: RetryOptions;
   /** Aborting it destroys the stream (Node's convention), aborting requests in flight. */
   signal?: AbortSignal;
+  /**
+   * Send messages over a size through S3, in the AWS extended clients' format (docs/large-payloads.md).
+   * @default undefined: no S3; a message over `maxMessageBytes` is an error
+   */
+  largePayloads?: WritableLargePayloadOptions;
 }
 
 export interface NormalizedWritableOptions extends NormalizedQueueStreamOptions {
@@ -54,6 +64,7 @@ export interface NormalizedWritableOptions extends NormalizedQueueStreamOptions 
   maxMessageBytes: number;
   retry: ResolvedRetryOptions;
   signal: AbortSignal | undefined;
+  largePayloads: NormalizedWritablePayloads | undefined;
 }
 
 const KNOWN = new Set<string>([
@@ -64,6 +75,7 @@ const KNOWN = new Set<string>([
   'maxMessageBytes',
   'retry',
   'signal',
+  'largePayloads',
 ]);
 
 /** Copies, checks and fills in the options once, so the stream never re-reads user input. */
@@ -97,5 +109,10 @@ export function normalizeWritableOptions(input: unknown): NormalizedWritableOpti
     ),
     retry: normalizeBackoff('retry', options.retry, DEFAULT_RETRY, true),
     signal: signalOption('signal', options.signal),
+    // After `maxMessageBytes` (checked above): `thresholdBytes` may not be over it.
+    largePayloads: normalizeWritablePayloads(
+      options.largePayloads,
+      options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES,
+    ),
   };
 }

@@ -3,7 +3,15 @@
  * heartbeats, release), batched through one {@link SettleBatcher} per stream. The receive side
  * and the sinks reach it through this entry only.
  */
-export { SqsMessage, settlerOf, type MessageSettler, type MessageState } from './message.js';
+export {
+  SqsMessage,
+  setPayload,
+  settlerOf,
+  type MessagePayload,
+  type MessageSettler,
+  type MessageState,
+  type ResolvedPayload,
+} from './message.js';
 export { MessageTracker, trackerOf, type TrackerOptions } from './tracker.js';
 export { SqsAckWritable, type SqsAckWritableOptions } from './ack-writable.js';
 export { SqsProcessor } from './processor.js';

@@ -18,6 +18,32 @@ export function settlerOf(message: SqsMessage): MessageSettler {
   return readSettler(message);
 }
 
+/** Where the body of a large-payload message was stored: an S3 object. */
+export interface MessagePayload {
+  /** The S3 bucket. */
+  readonly bucket: string;
+  /** The object's key. */
+  readonly key: string;
+}
+
+/** @internal What the large-payload step puts on a message before it is delivered. */
+export interface ResolvedPayload {
+  /** The S3 object's content: the message's real body. */
+  body: string;
+  /** The attributes without the size marker. */
+  messageAttributes: Record<string, MessageAttributeValue>;
+  payload: MessagePayload;
+  /** Runs once the delete is confirmed; `ack()` resolves after it (never rejects). */
+  afterAck: (() => Promise<void>) | undefined;
+}
+
+let applyPayload: (message: SqsMessage, resolved: ResolvedPayload) => void;
+
+/** @internal Replaces a pointer message's body by its payload, before the message is delivered. */
+export function setPayload(message: SqsMessage, resolved: ResolvedPayload): void {
+  applyPayload(message, resolved);
+}
+
 const NO_ATTRIBUTES: Readonly<Record<string, never>> = Object.freeze({});
 
 /** Where a message stands: held by this consumer, or settled one way or the other. */
@@ -41,6 +67,11 @@ export class SqsMessage {
   readonly messageAttributes: Readonly<Record<string, MessageAttributeValue>>;
   /** How many times SQS has delivered this message, this delivery included. */
   readonly receiveCount: number;
+  /**
+   * For a message whose body was stored in S3 (`largePayloads` on the stream), where: `body` is
+   * then that object's content, `raw` still has the pointer. Otherwise `undefined`.
+   */
+  readonly payload: MessagePayload | undefined;
   /** The SDK's message, untouched. */
   readonly raw: Message;
   /** The queue it came from. */
@@ -49,8 +80,16 @@ export class SqsMessage {
   readonly receivedAt: number;
 
   #settler: MessageSettler;
+  #afterAck: (() => Promise<void>) | undefined;
   static {
     readSettler = (message) => message.#settler;
+    applyPayload = (message, resolved) => {
+      const writable = message as { body: string; messageAttributes: unknown; payload: unknown };
+      writable.body = resolved.body;
+      writable.messageAttributes = resolved.messageAttributes;
+      writable.payload = resolved.payload;
+      message.#afterAck = resolved.afterAck;
+    };
   }
   #settled: Promise<void> | undefined;
   #state: MessageState = 'held';
@@ -67,6 +106,7 @@ export class SqsMessage {
     this.messageAttributes = raw.MessageAttributes ?? NO_ATTRIBUTES;
     const count = Number(raw.Attributes?.ApproximateReceiveCount);
     this.receiveCount = Number.isFinite(count) && count > 0 ? count : 1;
+    this.payload = undefined;
     this.raw = raw;
     this.queueUrl = queueUrl;
     this.receivedAt = receivedAt;
@@ -86,6 +126,8 @@ export class SqsMessage {
   /**
    * Deletes the message. Batched with other acks (DeleteMessageBatch); resolves when SQS
    * confirmed the delete, rejects with an `SqsStreamError` naming the message if it could not.
+   * A large payload's S3 object is deleted after that (`largePayloads.deleteFromS3`), before it
+   * resolves.
    */
   ack(): Promise<void> {
     if (this.#state === 'released') {
@@ -100,6 +142,8 @@ export class SqsMessage {
     if (this.#settled === undefined) {
       this.#state = 'acked';
       this.#settled = this.#settler.ack(this);
+      const afterAck = this.#afterAck;
+      if (afterAck !== undefined) this.#settled = this.#settled.then(afterAck);
     }
     return this.#settled;
   }

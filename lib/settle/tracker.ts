@@ -110,6 +110,16 @@ export class MessageTracker implements MessageSettler {
     this.#heartbeat?.add(message);
   }
 
+  /**
+   * Stops holding a message without settling it: no more heartbeat, no release on destroy. Its
+   * visibility runs out and SQS delivers it again (or its redrive policy moves it to a
+   * dead-letter queue). For a message that cannot be delivered (an unreadable large payload).
+   */
+  abandon(message: SqsMessage): void {
+    this.#forget(message);
+    this.#idle.check();
+  }
+
   /** Deletes the message; resolves when SQS confirmed it. */
   ack(message: SqsMessage): Promise<void> {
     const deleted = this.#idle.settling(() => {
