@@ -4,6 +4,9 @@
 //   node bench/overhead.mjs streams 1000000     SqsReadable -> SqsAckWritable (stream.pipeline)
 //   node bench/overhead.mjs loop 1000000        the same stub driven by a bare receive/delete loop
 //   node bench/overhead.mjs streams 1000000 file:///.../dist/index.mjs   another build
+//   node bench/overhead.mjs traced 1000000      one traced request (a DeleteMessageBatch of 10
+//       that resolves at once) per "message": the cost of a channel publish, and with --otel
+//       of one span
 //   node bench/overhead.mjs streams 1000000 --otel   with sqs-streams/otel installed: an SDK
 //       (BasicTracerProvider, BatchSpanProcessor, AsyncLocalStorage context, W3C propagator)
 //       whose exporter drops the spans, so what is measured is making them
@@ -135,6 +138,18 @@ async function installOtel() {
   };
 }
 
+async function runTraced(calls) {
+  const url =
+    pkg === undefined ? '../dist/core/diagnostics.js' : new URL('core/diagnostics.js', pkg);
+  const { traced } = await import(url);
+  const queueUrl = QUEUE_URL;
+  for (let i = 0; i < calls; i++) {
+    const context = { queueUrl, operation: 'DeleteMessageBatch', messageCount: 10 };
+    await traced('delete', context, () => Promise.resolve(undefined));
+  }
+  return { DeleteMessageBatch: calls };
+}
+
 // An optional third argument: the URL of another build's index.mjs (bench/run.mjs --package).
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const [mode = 'streams', count = '200000', pkg] = process.argv
@@ -142,7 +157,7 @@ const [mode = 'streams', count = '200000', pkg] = process.argv
   .filter((arg) => !arg.startsWith('--'));
 const spansExported = flags.includes('--otel') ? await installOtel() : undefined;
 const messages = Number(count);
-const run = mode === 'loop' ? runLoop : runStreams;
+const run = { loop: runLoop, traced: runTraced }[mode] ?? runStreams;
 // Warm up (JIT, module loading) on a tenth of the work, then measure three passes. The machine
 // may be shared: wall-clock speed then depends on what else runs, CPU time much less, so both
 // are reported; "per core" is messages per CPU-second of this process (GC threads included).
