@@ -4,6 +4,12 @@
 //   node bench/overhead.mjs streams 1000000     SqsReadable -> SqsAckWritable (stream.pipeline)
 //   node bench/overhead.mjs loop 1000000        the same stub driven by a bare receive/delete loop
 //   node bench/overhead.mjs streams 1000000 file:///.../dist/index.mjs   another build
+//   node bench/overhead.mjs traced 1000000      one traced request (a DeleteMessageBatch of 10
+//       that resolves at once) per "message": the cost of a channel publish, and with --otel
+//       of one span
+//   node bench/overhead.mjs streams 1000000 --otel   with sqs-streams/otel installed: an SDK
+//       (BasicTracerProvider, BatchSpanProcessor, AsyncLocalStorage context, W3C propagator)
+//       whose exporter drops the spans, so what is measured is making them
 //
 // Prints one JSON line: { mode, messages, elapsedMs, cpuMs, msgsPerSec, msgsPerCpuSecond, ... }
 // (medians of three passes).
@@ -103,10 +109,55 @@ async function runLoop(messages) {
   return client.requests;
 }
 
+/**
+ * Installs sqs-streams/otel (of the build `pkg` names, else this package's) with a real SDK whose
+ * exporter drops what it is given; returns a function that counts the spans exported so far.
+ */
+async function installOtel() {
+  const { context } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { instrumentSqsStreams } = await import(
+    pkg === undefined ? 'sqs-streams/otel' : pkg.replace(/index\.mjs$/, 'otel.mjs')
+  );
+  let exported = 0;
+  const exporter = {
+    export(spans, done) {
+      exported += spans.length;
+      done({ code: 0 });
+    },
+    shutdown: () => Promise.resolve(),
+  };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  instrumentSqsStreams({ tracerProvider: provider, propagator: new W3CTraceContextPropagator() });
+  return async () => {
+    await provider.forceFlush();
+    return exported;
+  };
+}
+
+async function runTraced(calls) {
+  const url =
+    pkg === undefined ? '../dist/core/diagnostics.js' : new URL('core/diagnostics.js', pkg);
+  const { traced } = await import(url);
+  const queueUrl = QUEUE_URL;
+  for (let i = 0; i < calls; i++) {
+    const context = { queueUrl, operation: 'DeleteMessageBatch', messageCount: 10 };
+    await traced('delete', context, () => Promise.resolve(undefined));
+  }
+  return { DeleteMessageBatch: calls };
+}
+
 // An optional third argument: the URL of another build's index.mjs (bench/run.mjs --package).
-const [mode = 'streams', count = '200000', pkg] = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const [mode = 'streams', count = '200000', pkg] = process.argv
+  .slice(2)
+  .filter((arg) => !arg.startsWith('--'));
+const spansExported = flags.includes('--otel') ? await installOtel() : undefined;
 const messages = Number(count);
-const run = mode === 'loop' ? runLoop : runStreams;
+const run = { loop: runLoop, traced: runTraced }[mode] ?? runStreams;
 // Warm up (JIT, module loading) on a tenth of the work, then measure three passes. The machine
 // may be shared: wall-clock speed then depends on what else runs, CPU time much less, so both
 // are reported; "per core" is messages per CPU-second of this process (GC threads included).
@@ -135,5 +186,6 @@ process.stdout.write(
     passes,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     requests,
+    ...(spansExported === undefined ? {} : { otel: true, spans: await spansExported() }),
   })}\n`,
 );

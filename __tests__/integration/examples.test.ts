@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { QueueDoesNotExistError } from '../../lib/index.js';
 import {
   countRequests,
@@ -42,6 +43,7 @@ import { main as forAwaitWorker } from '../../examples/for-await-worker.js';
 import { main as generatorStage } from '../../examples/generator-stage.js';
 import { onShutdownSignals, startService } from '../../examples/graceful-shutdown.js';
 import { main as migrated } from '../../examples/migrating/after-sqs-streams.js';
+import { main as tracedRoundTrip } from '../../examples/otel.js';
 import { startConsumer } from '../../examples/migrating/before-sqs-consumer.js';
 import { main as webhookSender, retryDelaySeconds } from '../../examples/retry-by-receive-count.js';
 import { sendLines } from '../../examples/send-lines.js';
@@ -56,6 +58,7 @@ import '../../examples/testing/order-pipeline.sqs.test.js';
 // outcome is asserted: what was processed, how often, and what is left on the queues. The
 // examples import 'sqs-streams' as a user would; here that is the source in lib/.
 jest.mock('sqs-streams', () => jest.requireActual('../../lib/index.js'), { virtual: true });
+jest.mock('sqs-streams/otel', () => jest.requireActual('../../lib/otel.js'), { virtual: true });
 
 // examples/testing/localstack.ts needs a Docker engine, which CI does not have: its container is
 // faked here, so what the example itself does (image, services, environment, stop) is checked
@@ -952,5 +955,37 @@ describe('examples/large-payloads.ts', () => {
       client.destroy();
       s3Client.destroy();
     }
+  });
+});
+
+describe('examples/otel.ts', () => {
+  it('traces the round trip: the producer context in every message, linked from the receives', async () => {
+    const queueUrl = await createTestQueue();
+    const client = testClient();
+    // Collects what is exported (an InMemorySpanExporter forgets all on the example's shutdown).
+    const spans: ReadableSpan[] = [];
+    const exporter: SpanExporter = {
+      export: (batch, done) => {
+        spans.push(...batch);
+        done({ code: 0 });
+      },
+      shutdown: async () => undefined,
+    };
+
+    await tracedRoundTrip({ client, queueUrl, exporter, orders: 5 });
+
+    const producer = spans.find((span) => span.name === 'place-orders')?.spanContext();
+    const queue = queueNameOf(queueUrl);
+    expect(new Set(spans.map((span) => span.name))).toEqual(
+      new Set(['place-orders', `send ${queue}`, `receive ${queue}`, `settle ${queue}`]),
+    );
+    const send = spans.find((span) => span.name === `send ${queue}`);
+    expect(send?.parentSpanContext?.spanId).toBe(producer?.spanId);
+    const links = spans
+      .filter((span) => span.name === `receive ${queue}`)
+      .flatMap((span) => span.links.map((link) => link.context.spanId));
+    expect(links).toEqual(Array(5).fill(producer?.spanId));
+    expect(await drainQueue(admin, queueUrl)).toEqual([]);
+    client.destroy();
   });
 });

@@ -16,8 +16,27 @@ export interface RequestTraceContext {
   operation: string;
   /** Messages the request carries; for a receive, the number received (set before `asyncEnd`). */
   messageCount: number;
+  /**
+   * A receive only, set with `messageCount` before `asyncEnd`: the id and message attributes of
+   * each message received (never a body or a receipt handle), so a tracer can link the receive to
+   * the context each message was sent with.
+   */
+  messages?: readonly TracedMessage[];
+  /**
+   * Set by a `start` subscriber that wants the traced work (the SDK call, or the SqsProcessor
+   * handler) to run inside its own async context, e.g. with its span active: {@link traced} runs
+   * the work as `runInContext(work)`. A second subscriber wraps the first one's function.
+   */
+  runInContext?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Whatever the subscribers add (a span, ...). */
   [key: string]: unknown;
+}
+
+/** A received message as a receive's trace context carries it: no body, no receipt handle. */
+export interface TracedMessage {
+  messageId: string;
+  /** The message's attributes as SQS returned them (where a sender's `traceparent` is). */
+  messageAttributes: Readonly<Record<string, MessageAttributeValue>>;
 }
 
 /** What a `sqs-streams:inject` subscriber is handed for each message written to an SqsWritable. */
@@ -87,7 +106,8 @@ export function isTraced(kind: TraceKind | undefined): kind is TraceKind {
  * Runs `fn` inside the kind's tracing channel (start, end, asyncStart, asyncEnd, error). `fn`'s
  * result is returned to the caller but never published: the traced function resolves to
  * `undefined`, so `context.result` cannot leak a response. `fn` may update the context (a
- * receive sets `messageCount`) before it resolves.
+ * receive sets `messageCount` and `messages`) before it resolves. `fn` runs through the
+ * context's `runInContext` when a `start` subscriber set one.
  */
 export async function traced<T>(
   kind: TraceKind,
@@ -96,7 +116,9 @@ export async function traced<T>(
 ): Promise<T> {
   let result: T | undefined;
   await channels[kind].tracePromise(async () => {
-    result = await fn();
+    // `start` has been published by now: a subscriber may have set `runInContext`.
+    const run = context.runInContext;
+    result = await (run === undefined ? fn() : run(fn));
   }, context);
   return result as T;
 }

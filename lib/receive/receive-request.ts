@@ -62,7 +62,14 @@ export function receiveMessages(request: ReceiveRequest, call: ReceiveCall): Pro
       call.onAttempt();
       const out = await call.client.send(command, { abortSignal: signal });
       const messages = out.Messages ?? [];
-      if (trace !== undefined) trace.messageCount = messages.length;
+      if (trace !== undefined) {
+        trace.messageCount = messages.length;
+        // For the receive span's links: ids and attributes (trace context), never a body.
+        trace.messages = messages.map((message) => ({
+          messageId: message.MessageId ?? '',
+          messageAttributes: message.MessageAttributes ?? {},
+        }));
+      }
       return messages;
     },
   });

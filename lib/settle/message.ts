@@ -189,6 +189,19 @@ export class SqsMessage {
     this.#settled = settled;
   }
 
+  /**
+   * `JSON.stringify(message)` (a logger, a tracing context) gives what identifies the message,
+   * never its body or receipt handle; read `body` itself to serialise the content.
+   */
+  toJSON(): { messageId: string; queueUrl: string; receiveCount: number; state: MessageState } {
+    return {
+      messageId: this.messageId,
+      queueUrl: this.queueUrl,
+      receiveCount: this.receiveCount,
+      state: this.#state,
+    };
+  }
+
   /** Keeps the receipt handle (a credential for this message) and the body out of logs. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `SqsMessage { messageId: '${this.messageId}', receiveCount: ${this.receiveCount}, bodyLength: ${this.body.length}, state: '${this.#state}' }`;
