@@ -1,10 +1,14 @@
 import type { Config } from 'jest';
 
 // `.js` suffixes in relative imports are real for the NodeNext build; Jest resolves the `.ts` source.
+// Examples import the `sqs-streams/testing` subpath as a user would: here that is its source.
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^sqs-streams/testing$': '<rootDir>/lib/testing.ts',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-matchers.ts'],
 } satisfies Config;
