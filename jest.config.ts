@@ -1,10 +1,15 @@
 import type { Config } from 'jest';
 
 // `.js` suffixes in relative imports are real for the NodeNext build; Jest resolves the `.ts` source.
+// Examples import the `sqs-streams/testing` and `/otel` subpaths as a user would: here, their source.
 const shared = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^sqs-streams/testing$': '<rootDir>/lib/testing.ts',
+    '^sqs-streams/otel$': '<rootDir>/lib/otel.ts',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-matchers.ts'],
 } satisfies Config;

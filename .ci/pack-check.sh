@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Installs the packed tarball into a scratch project (offline, from the local cache) and checks
-# that both `require('sqs-streams')` and `import { ... } from 'sqs-streams'` give the same classes.
+# Installs the packed tarball into scratch projects (offline, from the local cache) and checks
+# that both `require('sqs-streams')` and `import { ... } from 'sqs-streams'` give the same classes,
+# and that `sqs-streams/testing` works from `import` and `require`: with fauxqs installed (the
+# emulator starts), and without it (a clear error naming fauxqs; SQS_ENDPOINT still works).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 1)"
-mkdir -p "$work/app/node_modules"
-tar -xzf "$work/$tarball" -C "$work/app/node_modules"
-mv "$work/app/node_modules/package" "$work/app/node_modules/sqs-streams"
-# Peer and runtime dependencies come from the repo's own install.
-for dep in "$root"/node_modules/*; do
-  name="$(basename "$dep")"
-  [ -e "$work/app/node_modules/$name" ] || ln -s "$dep" "$work/app/node_modules/$name"
-done
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
+# A scratch project $1 with the tarball installed; peer and runtime dependencies are links to the
+# repo's own install, every one but those named after $1 (e.g. fauxqs).
+make_app() {
+  local app="$work/$1"
+  shift
+  mkdir -p "$app/node_modules"
+  tar -xzf "$work/$tarball" -C "$app/node_modules"
+  mv "$app/node_modules/package" "$app/node_modules/sqs-streams"
+  local deps=()
+  for dep in "$root"/node_modules/*; do
+    name="${dep##*/}"
+    for skip in sqs-streams "$@"; do [ "$name" = "$skip" ] && continue 2; done
+    deps+=("$dep")
+  done
+  ln -s "${deps[@]}" "$app/node_modules/" # one process for hundreds of links
+  cp "$root/.ci/pack-check-testing.cjs" "$root/.ci/pack-check-testing.mjs" "$app/"
+}
+
+make_app app
+make_app app-without-fauxqs fauxqs
 cd "$work/app"
 node -e "
 const m = require('sqs-streams');
@@ -33,3 +49,9 @@ const source = new SqsReadable({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/
 source.destroy();
 console.log('import ok:', [SqsReadable, SqsWritable, SqsAckWritable].map((c) => c.name).join(', '));
 "
+for app in app app-without-fauxqs; do
+  cd "$work/$app"
+  fauxqs="$([ -e node_modules/fauxqs ] && echo present || echo absent)"
+  env -u SQS_ENDPOINT node pack-check-testing.cjs "$fauxqs"
+  env -u SQS_ENDPOINT node pack-check-testing.mjs "$fauxqs"
+done

@@ -58,7 +58,6 @@ import '../../examples/testing/order-pipeline.sqs.test.js';
 // outcome is asserted: what was processed, how often, and what is left on the queues. The
 // examples import 'sqs-streams' as a user would; here that is the source in lib/.
 jest.mock('sqs-streams', () => jest.requireActual('../../lib/index.js'), { virtual: true });
-jest.mock('sqs-streams/otel', () => jest.requireActual('../../lib/otel.js'), { virtual: true });
 
 // examples/testing/localstack.ts needs a Docker engine, which CI does not have: its container is
 // faked here, so what the example itself does (image, services, environment, stop) is checked

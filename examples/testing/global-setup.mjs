@@ -1,15 +1,16 @@
-// Jest globalSetup: one SQS emulator (fauxqs, in Jest's own process) for the whole test run.
-// It runs before the test workers start, and they inherit the environment it sets.
-// fauxqs is ESM-only, so this file is an ES module (.mjs): Jest imports it natively.
-import { startFauxqs } from 'fauxqs';
+// Jest globalSetup: one SQS endpoint for the whole test run, from sqs-streams/testing. It runs in
+// Jest's own process before the test workers start, and they inherit the environment it sets.
+// It is an ES module (.mjs), which Jest imports natively: that is what lets it start fauxqs.
+import { startSqs } from 'sqs-streams/testing';
 
 export default async function globalSetup() {
-  if (process.env.SQS_ENDPOINT) return; // LocalStack or a real queue was given: use it
-  const server = await startFauxqs({ port: 0, logger: false });
-  globalThis.__FAUXQS__ = server; // for globalTeardown, which runs in this same process
-  process.env.SQS_ENDPOINT = `http://127.0.0.1:${server.port}`;
+  // With SQS_ENDPOINT set (LocalStack, a real queue), startSqs() uses it; else it starts fauxqs.
+  const sqs = await startSqs();
+  globalThis.__SQS__ = sqs; // for globalTeardown, which runs in this same process
+  if (!sqs.emulator) return;
+  process.env.SQS_ENDPOINT = sqs.endpoint; // startSqs() in the tests uses it
   process.env.AWS_REGION ??= 'us-east-1';
-  // An emulator accepts any credentials, but the SDK needs some.
+  // For code under test that makes its own client: an emulator accepts any credentials.
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 }

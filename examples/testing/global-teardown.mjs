@@ -1,4 +1,4 @@
 // Jest globalTeardown: stops the emulator global-setup.mjs started (the workers are done).
 export default async function globalTeardown() {
-  await globalThis.__FAUXQS__?.stop();
+  await globalThis.__SQS__?.stop();
 }

@@ -1,38 +1,33 @@
-// An integration test of examples/basic-pipeline.ts against a real SQS endpoint: the fauxqs
-// emulator started by global-setup.mjs, LocalStack, or AWS. `SQS_ENDPOINT` says where.
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { main } from '../basic-pipeline.js';
-import { sendOrders } from '../send-orders.js';
+// An integration test of examples/basic-pipeline.ts against a real SQS API: the fauxqs emulator
+// started by global-setup.mjs, LocalStack, or AWS. `SQS_ENDPOINT` says where.
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { startSqs, type TestSqs } from 'sqs-streams/testing';
+import { main, type Order } from '../basic-pipeline.js';
 
 describe('order pipeline, on a real queue', () => {
-  let client: SQSClient;
+  let sqs: TestSqs;
   let queueUrl: string;
 
   beforeAll(async () => {
-    client = new SQSClient({ endpoint: process.env.SQS_ENDPOINT });
-    const created = await client.send(
-      new CreateQueueCommand({ QueueName: `orders-test-${Date.now()}` }),
-    );
-    queueUrl = created.QueueUrl as string; // always use the URL SQS returned
+    sqs = await startSqs(); // the endpoint global-setup.mjs put in SQS_ENDPOINT
+    queueUrl = await sqs.createQueue(`orders-test-${Date.now()}`); // the URL SQS returned
   });
 
   afterAll(async () => {
-    await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    client.destroy();
+    await sqs.client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    await sqs.stop(); // destroys this file's client; the emulator stops in globalTeardown
   });
 
   it('processes every order once and leaves the queue empty', async () => {
-    const orders = Array.from({ length: 25 }, (_, i) => ({ id: `order-${i}`, total: i }));
-    await sendOrders({ client, queueUrl, orders });
+    const orders: Order[] = Array.from({ length: 25 }, (_, i) => ({ id: `order-${i}`, total: i }));
+    await sqs.send(
+      queueUrl,
+      orders.map((order) => JSON.stringify(order)),
+    );
 
     const handled: string[] = [];
     const stats = await main({
-      client,
+      client: sqs.client,
       queueUrl,
       idleTimeoutMs: 1_000, // end once the queue has been empty for a second
       handleOrder: async (order) => {
@@ -43,9 +38,6 @@ describe('order pipeline, on a real queue', () => {
     expect(handled.sort()).toEqual(orders.map((order) => order.id).sort());
     expect(stats.acked).toBe(25);
     expect(stats.deleteRequests).toBeLessThanOrEqual(5); // batches, not one request per order
-    const left = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
-    );
-    expect(left.Messages ?? []).toEqual([]);
+    expect(await sqs.drain(queueUrl)).toEqual([]); // nothing left
   });
 });
