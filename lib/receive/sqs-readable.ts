@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
 import { settlesWithin } from '../core/deadline.js';
 import { debug } from '../core/debug.js';
+import { emitSafely, listenerFailed } from '../core/listener-errors.js';
 import { SqsStreamError } from '../core/errors.js';
 import { getVisibilityTimeout, resolveQueueUrl, type QueueCall } from '../core/queue.js';
 import type { RequestPolicy } from '../core/request-loop.js';
@@ -259,25 +260,10 @@ export class SqsReadable extends Readable {
     this.emit('retry', error, attempt, delayMs);
   };
 
-  /**
-   * A listener of this stream threw. It never hangs the stream or changes a request's outcome:
-   * the stream is destroyed with the listener's error (held messages are released), or, once the
-   * stream is gone, it is rethrown on its own tick as an EventEmitter listener's error would be.
-   */
-  readonly #onListenerError = (error: unknown): void => {
-    if (!this.destroyed) this.destroy(error as Error);
-    else
-      process.nextTick(() => {
-        throw error;
-      });
-  };
+  readonly #onListenerError = (error: unknown): void => listenerFailed(this, error);
 
   #emitSafely(event: string, ...args: unknown[]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      this.#onListenerError(error);
-    }
+    emitSafely(this, event, ...args);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -3,11 +3,13 @@ import { Writable } from 'node:stream';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
 import { debug } from '../core/debug.js';
-import { SqsStreamError } from '../core/errors.js';
+import { emitSafely, listenerFailed } from '../core/listener-errors.js';
 import { isFifoQueue, resolveQueueUrl } from '../core/queue.js';
 import { createOffloader, type PayloadOffloader } from '../payloads/index.js';
 import { abortError, type OnRetry } from '../core/retry.js';
+import { armEndDeadline } from './end-deadline.js';
 import { sendAll, type SendContext } from './send-batches.js';
+import type { Item, SqsWritableStats, WriteCallback } from './writable-types.js';
 import {
   prepareMessage,
   SQS_MAX_BATCH_BYTES,
@@ -21,40 +23,7 @@ import {
   type SqsWritableOptions,
 } from './writable-options.js';
 
-export type { SendChunk, SendInput, SqsWritableOptions };
-
-/** Live counters of an {@link SqsWritable}; read them any time, they are updated in place. */
-export interface SqsWritableStats {
-  /** Messages SQS accepted. */
-  sent: number;
-  /** SendMessageBatch requests made (each attempt counts). */
-  sendRequests: number;
-  /**
-   * Retries after transient errors: one per failed request, and one per response in which SQS
-   * failed some entries for now (only those entries are sent again).
-   */
-  errorsRetried: number;
-  /** SendMessageBatch requests in flight now. */
-  inFlight: number;
-  /**
-   * Messages written that were not sent: invalid, refused by SQS, or not confirmed within
-   * `shutdownTimeoutMs` of `end()`. Each one's write callback got the error.
-   */
-  failed: number;
-}
-
-type WriteCallback = (error?: Error | null) => void;
-
-/** One write, as it travels through Node's buffer to `_writev`. */
-interface Item {
-  index: number;
-  /** The checked message, or why the write is invalid (it is then never sent). */
-  message: PreparedMessage | undefined;
-  invalid: Error | undefined;
-  /** `null` once SQS accepted it, an error once it is known not to be sent. */
-  result: Error | null | undefined;
-  callback: WriteCallback | undefined;
-}
+export type { SendChunk, SendInput, SqsWritableOptions, SqsWritableStats };
 
 /**
  * An object-mode Writable that sends each message written to it to an SQS queue, in
@@ -86,7 +55,7 @@ export class SqsWritable extends Writable {
   /** The queue URL resolution started in `_construct`; sends wait for it. */
   #ready: Promise<void> = Promise.resolve();
   #waitingForCompany = false;
-  #endTimer: NodeJS.Timeout | undefined;
+  #endArmed = false;
   /** With `largePayloads`, once the queue is known: what puts large bodies in S3. */
   #offloader: PayloadOffloader | undefined;
 
@@ -126,24 +95,10 @@ export class SqsWritable extends Writable {
     this.emit('retry', error, attempt, delayMs);
   };
 
-  /**
-   * A listener of this stream threw: the stream is destroyed with its error (the send it
-   * interrupted still ends: its write callbacks fire), never left hanging.
-   */
-  readonly #onListenerError = (error: unknown): void => {
-    if (!this.destroyed) this.destroy(error as Error);
-    else
-      process.nextTick(() => {
-        throw error;
-      });
-  };
+  readonly #onListenerError = (error: unknown): void => listenerFailed(this, error);
 
   #emitSafely(event: string, ...args: unknown[]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      this.#onListenerError(error);
-    }
+    emitSafely(this, event, ...args);
   }
 
   /**
@@ -248,29 +203,10 @@ export class SqsWritable extends Writable {
     return super.end(callback);
   }
 
-  /**
-   * `end()` settles within `shutdownTimeoutMs` even when SQS does not answer (invariant 11):
-   * past it, the sends in flight are aborted and the stream is destroyed with an error saying
-   * how many messages were not confirmed (their write callbacks get it; `stats.failed` counts
-   * them). A message SQS may have accepted without the answer arriving can still be delivered.
-   */
   #boundEnd(): void {
-    if (this.#endTimer !== undefined || this.destroyed || this.writableFinished) return;
-    const timeoutMs = this.#options.shutdownTimeoutMs;
-    this.#endTimer = setTimeout(() => {
-      if (this.destroyed || this.writableFinished) return;
-      const waiting = this.writableLength;
-      debug('writable: %d messages not confirmed within %d ms of end()', waiting, timeoutMs);
-      this.destroy(
-        new SqsStreamError(
-          `end(): SQS did not confirm ${waiting} messages on queue \`${this.#queue}\` within ` +
-            `shutdownTimeoutMs (${timeoutMs} ms); they may not have been sent. Their write ` +
-            'callbacks failed; send them again (with a FIFO deduplication id if duplicates matter).',
-          { operation: 'SendMessageBatch', queue: this.#queue, code: 'ShutdownTimeout' },
-        ),
-      );
-    }, timeoutMs);
-    this.once('close', () => clearTimeout(this.#endTimer));
+    if (this.#endArmed || this.destroyed || this.writableFinished) return;
+    this.#endArmed = true;
+    armEndDeadline(this, this.#options.shutdownTimeoutMs, () => this.#queue);
   }
 
   override _write(chunk: Item, _encoding: BufferEncoding, callback: WriteCallback): void {
