@@ -68,6 +68,13 @@ export interface SqsProcessorOptions<Data = undefined> {
    * @default undefined (the body is not parsed; `data` is `undefined`)
    */
   schema?: StandardSchemaV1<unknown, Data>;
+  /**
+   * The longest `destroy()` waits for SQS to confirm the releases of what the processor held, in
+   * milliseconds, counted from the call. Past it the processor closes anyway: those messages
+   * come back after their visibility timeout (nothing is lost).
+   * @default 10000, as the streams' own `shutdownTimeoutMs`
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Live counters of an SqsProcessor. */
@@ -90,9 +97,11 @@ export interface NormalizedProcessorOptions<Data> {
   timeoutMs: number | undefined;
   ordering: ProcessOrdering;
   schema: StandardSchemaV1<unknown, Data> | undefined;
+  shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_CONCURRENCY = 10;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const MAX_CONCURRENCY = 10_000;
 /** SQS's longest visibility timeout, the most a nack can delay. */
 const MAX_DELAY_SECONDS = 43_200;
@@ -101,7 +110,14 @@ const MAX_DEFAULT_DELAY_SECONDS = 900;
 /** setTimeout's limit. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
-const KNOWN = ['concurrency', 'retryDelaySeconds', 'timeoutMs', 'ordering', 'schema'];
+const KNOWN = [
+  'concurrency',
+  'retryDelaySeconds',
+  'timeoutMs',
+  'ordering',
+  'schema',
+  'shutdownTimeoutMs',
+];
 const ORDERINGS: readonly ProcessOrdering[] = ['auto', 'group', 'none'];
 
 /** 1 s for a first delivery, doubling with each one, at most 15 minutes. */
@@ -184,5 +200,12 @@ export function normalizeProcessorOptions<Data>(
     timeoutMs,
     ordering,
     schema: schema as StandardSchemaV1<unknown, Data> | undefined,
+    shutdownTimeoutMs: integerOption(
+      'shutdownTimeoutMs',
+      given.shutdownTimeoutMs,
+      0,
+      3_600_000,
+      DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ),
   };
 }

@@ -1,3 +1,4 @@
+import { settlesWithin } from '../core/deadline.js';
 import { Writable } from 'node:stream';
 import { GroupFailures, GroupLanes } from './group-lanes.js';
 import { SqsMessage } from './message.js';
@@ -151,7 +152,10 @@ export class SqsProcessor<Data = undefined> extends Writable {
     this.#waiting = 0;
     this.#lanes.clear();
     for (const tracker of trackers) tracker?.sendPending();
-    void Promise.allSettled(waits).then(() => callback(error));
+    // Bounded (invariant 11): what SQS has not confirmed by then comes back after its timeout.
+    void settlesWithin(Promise.allSettled(waits), this.#options.shutdownTimeoutMs).then(() =>
+      callback(error),
+    );
   }
 
   #laneKey(message: SqsMessage): string | undefined {
