@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SqsReadable, type SqsMessage } from '../../lib/index';
 import { report } from '../support/reliability-report';
+import { take as readMessages } from '../support/reliability-scenarios';
 import {
   DEADLINES,
   HOLDING,
@@ -49,24 +50,8 @@ async function setUp(kind: FaultKind, count: number, visibilityTimeout: number) 
   );
   const retries = watchRetries(source);
   const state = () => ({ stats: source.stats, retries, counts: proxy.counts, held: proxy.holding });
-  /** Reads `n` messages with `read()`, leaving the rest buffered and the stream open. */
-  const take = async (n: number): Promise<SqsMessage[]> => {
-    const messages: SqsMessage[] = [];
-    const read = new Promise<void>((resolve, reject) => {
-      const pull = (): void => {
-        for (let m: SqsMessage | null; messages.length < n && (m = source.read()) !== null;) {
-          messages.push(m);
-        }
-        if (messages.length < n) return;
-        source.off('readable', pull);
-        resolve();
-      };
-      source.on('readable', pull);
-      source.once('error', reject);
-    });
-    await within(10_000, `reading ${n} messages`, read, state);
-    return messages;
-  };
+  const take = (n: number): Promise<SqsMessage[]> =>
+    within(10_000, `reading ${n} messages`, readMessages(source, n), state);
   const figures = (name: string, extra: Record<string, unknown>) =>
     report(`hung-visibility-${name}-${kind}`, {
       fault: kind,
