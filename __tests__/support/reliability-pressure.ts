@@ -41,6 +41,7 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
     retry: { maxDelay: 1_000 },
     ...config.streamOptions,
   });
+  ctx.watch(source.stats);
   const retriesByError: Record<string, number> = {};
   source.on('retry', (error: unknown) => {
     const name = (error as Error | undefined)?.name ?? 'unknown';

@@ -41,6 +41,8 @@ export interface Context {
   config: ScenarioConfig;
   proxy: SqsProxy;
   client: SQSClient;
+  /** Names the live stats the child prints if it runs out of time. */
+  watch(stats: object): void;
 }
 
 type Result = Record<string, unknown>;
@@ -208,7 +210,8 @@ export async function run(): Promise<void> {
     maxAttempts: 1,
   });
   try {
-    const result = await SCENARIOS[config.scenario]({ config, proxy, client });
+    const watch = (stats: object): void => void (watched = stats);
+    const result = await SCENARIOS[config.scenario]({ config, proxy, client, watch });
     say({ t: 'result', ...result, proxy: { counts: proxy.counts, outages: proxy.outages } });
   } catch (error) {
     say({ t: 'failed', e: nameOf(error), m: String((error as Error)?.message ?? error) });
