@@ -1,20 +1,18 @@
-export { SqsReadable, STOP_GRACE_MS } from './readable.js';
-export { createSqsClient } from './client.js';
-export type { SqsReadableOptions, EmptyBackoffOptions } from './readable-options.js';
-export { SqsMessage } from './message.js';
-export type { MessageState } from './message.js';
-export { SqsAckWritable } from './ack-writable.js';
-export type { SqsAckWritableOptions } from './ack-writable.js';
-export { SqsWritable } from './writable.js';
-export type { SqsWritableOptions, SendInput, SendChunk, SqsWritableStats } from './writable.js';
-export type { SqsReadableStats } from './stats.js';
-export type { QueueStreamOptions } from './queue-stream-options.js';
-export type { RetryOptions } from './retry.js';
+// The package's main entry: the public names of DESIGN.md, from the folder entries.
+export { SqsReadable, STOP_GRACE_MS } from './receive/index.js';
+export type { SqsReadableOptions, EmptyBackoffOptions, SqsReadableStats } from './receive/index.js';
+export { SqsMessage, SqsAckWritable } from './settle/index.js';
+export type { MessageState, SqsAckWritableOptions } from './settle/index.js';
+export { SqsWritable } from './send/index.js';
+export type { SqsWritableOptions, SendInput, SendChunk, SqsWritableStats } from './send/index.js';
+export { createSqsClient } from './core/client.js';
+export type { QueueStreamOptions } from './core/queue-stream-options.js';
+export type { RetryOptions } from './core/retry.js';
 export {
   SqsStreamError,
   QueueDoesNotExistError,
   AccessDeniedError,
   MessageTooLargeError,
   BatchEntryError,
-} from './errors.js';
-export type { SqsStreamErrorDetails } from './errors.js';
+} from './core/errors.js';
+export type { SqsStreamErrorDetails } from './core/errors.js';

@@ -2,8 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { BatchEntryError, MessageTooLargeError } from '../../lib/errors.js';
-import { SqsWritable, type SendInput } from '../../lib/writable.js';
+import { BatchEntryError, MessageTooLargeError } from '../../lib/core/errors.js';
+import { SqsWritable, type SendInput } from '../../lib/send/sqs-writable.js';
 import {
   countRequests,
   createTestQueue,

@@ -4,10 +4,10 @@ import {
   type ChangeMessageVisibilityBatchCommandInput,
   type DeleteMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { SqsMessage } from '../../lib/message.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { newStats } from '../../lib/stats.js';
-import { MessageTracker, type TrackerOptions } from '../../lib/tracker.js';
+import { SqsMessage } from '../../lib/settle/message.js';
+import { DEFAULT_RETRY } from '../../lib/core/retry.js';
+import { newStats } from '../../lib/receive/readable-stats.js';
+import { MessageTracker, type TrackerOptions } from '../../lib/settle/tracker.js';
 import { QUEUE_URL, fakeMessages, mockedSqs } from './mock-sqs.js';
 
 /**

@@ -6,8 +6,8 @@ import {
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_ACK_HIGH_WATER_MARK, SqsAckWritable } from '../../lib/ack-writable.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
+import { DEFAULT_ACK_HIGH_WATER_MARK, SqsAckWritable } from '../../lib/settle/ack-writable.js';
+import { DEFAULT_RETRY } from '../../lib/core/retry.js';
 import { mockedTracker } from '../support/mock-tracker.js';
 import { deferred, mockedSqs, settle, type Deferred } from '../support/mock-sqs.js';
 

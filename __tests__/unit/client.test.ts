@@ -1,4 +1,4 @@
-import { createSqsClient } from '../../lib/client.js';
+import { createSqsClient } from '../../lib/core/client.js';
 
 // A stream built without a client must work where no region is configured at all.
 

@@ -1,5 +1,5 @@
-import { afterEmpty, nextReceiveSize, nextWaitSeconds } from '../../lib/demand.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
+import { afterEmpty, nextReceiveSize, nextWaitSeconds } from '../../lib/receive/demand.js';
+import { DEFAULT_RETRY } from '../../lib/core/retry.js';
 
 // The demand rule on its own (DESIGN.md invariant 1); readable-demand.test.ts checks the stream
 // actually follows it.

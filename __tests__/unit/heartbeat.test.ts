@@ -3,10 +3,10 @@ import {
   DeleteMessageBatchCommand,
   type ChangeMessageVisibilityBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import type { SqsStreamError } from '../../lib/errors.js';
-import { Heartbeat } from '../../lib/heartbeat.js';
-import { SqsMessage } from '../../lib/message.js';
-import { type TrackerOptions } from '../../lib/tracker.js';
+import type { SqsStreamError } from '../../lib/core/errors.js';
+import { Heartbeat } from '../../lib/settle/heartbeat.js';
+import { SqsMessage } from '../../lib/settle/message.js';
+import { type TrackerOptions } from '../../lib/settle/tracker.js';
 import { mockedTracker } from '../support/mock-tracker.js';
 import { QUEUE_URL, deferred, fakeMessages, useStreamFakeTimers } from '../support/mock-sqs.js';
 

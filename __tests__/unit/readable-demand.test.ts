@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type ReceiveMessageCommandOutput } from '@aws-sdk/client-sqs';
-import { SqsReadable } from '../../lib/readable.js';
+import { SqsReadable } from '../../lib/receive/sqs-readable.js';
 import {
   QUEUE_URL,
   deferred,

@@ -4,8 +4,12 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { once } from 'node:events';
-import { AccessDeniedError, QueueDoesNotExistError, SqsStreamError } from '../../lib/errors.js';
-import { SqsReadable } from '../../lib/readable.js';
+import {
+  AccessDeniedError,
+  QueueDoesNotExistError,
+  SqsStreamError,
+} from '../../lib/core/errors.js';
+import { SqsReadable } from '../../lib/receive/sqs-readable.js';
 import {
   QUEUE_URL,
   fakeMessages,

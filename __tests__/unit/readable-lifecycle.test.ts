@@ -6,8 +6,8 @@ import {
   type ReceiveMessageCommandInput,
 } from '@aws-sdk/client-sqs';
 import { once } from 'node:events';
-import { STOP_GRACE_MS, SqsReadable } from '../../lib/readable.js';
-import type { SqsMessage } from '../../lib/message.js';
+import { STOP_GRACE_MS, SqsReadable } from '../../lib/receive/sqs-readable.js';
+import type { SqsMessage } from '../../lib/settle/message.js';
 import {
   QUEUE_URL,
   fakeMessages,

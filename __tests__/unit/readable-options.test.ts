@@ -1,5 +1,5 @@
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { SqsReadable } from '../../lib/readable.js';
+import { SqsReadable } from '../../lib/receive/sqs-readable.js';
 import { QUEUE_URL, mockedSqs } from '../support/mock-sqs.js';
 
 // Every bad option fails at construction, naming the option, what is allowed and what was given.

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
-import { SqsReadable } from '../../lib/readable.js';
+import { SqsReadable } from '../../lib/receive/sqs-readable.js';
 import { QUEUE_URL, fakeMessages, mockedSqs, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 // Invariants 3 and 4: the loop never stalls on an empty receive, long polling keeps an idle

@@ -1,5 +1,5 @@
-import { toStreamError } from '../../lib/errors.js';
-import { backoffDelay, DEFAULT_RETRY, isTransientError } from '../../lib/retry.js';
+import { toStreamError } from '../../lib/core/errors.js';
+import { backoffDelay, DEFAULT_RETRY, isTransientError } from '../../lib/core/retry.js';
 
 // What is retried and what ends a stream (DESIGN.md invariant 5).
 

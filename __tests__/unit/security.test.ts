@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { SECRETS } from '../support/reliability-leak-scenarios';
-import { SqsMessage, type MessageSettler } from '../../lib/message';
+import { SqsMessage, type MessageSettler } from '../../lib/settle/message';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

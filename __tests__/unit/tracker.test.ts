@@ -3,9 +3,9 @@ import {
   DeleteMessageBatchCommand,
   type ChangeMessageVisibilityBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { SqsStreamError } from '../../lib/errors.js';
-import { SqsMessage } from '../../lib/message.js';
-import { trackerOf, type TrackerOptions } from '../../lib/tracker.js';
+import { SqsStreamError } from '../../lib/core/errors.js';
+import { SqsMessage } from '../../lib/settle/message.js';
+import { trackerOf, type TrackerOptions } from '../../lib/settle/tracker.js';
 import { mockedTracker } from '../support/mock-tracker.js';
 import { deferred, useStreamFakeTimers } from '../support/mock-sqs.js';
 

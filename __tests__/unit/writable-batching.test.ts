@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { SqsWritable } from '../../lib/writable.js';
+import { SqsWritable } from '../../lib/send/sqs-writable.js';
 
 // Issue 4: a burst of writes becomes full SendMessageBatch requests, split by count (<= 10) and
 // by bytes (<= 1 MiB of bodies plus attribute names, types and values), with valid, unique ids.

@@ -12,8 +12,8 @@ import {
   MessageTooLargeError,
   QueueDoesNotExistError,
   SqsStreamError,
-} from '../../lib/errors.js';
-import { SqsWritable, type SendInput } from '../../lib/writable.js';
+} from '../../lib/core/errors.js';
+import { SqsWritable, type SendInput } from '../../lib/send/sqs-writable.js';
 
 // Issue 4, failures: transient request errors and transient entries are retried (only the failed
 // entries: nothing SQS accepted is sent twice); a sender-fault entry, an oversize or an invalid

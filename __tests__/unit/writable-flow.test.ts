@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { once } from 'node:events';
 import { finished, pipeline } from 'node:stream/promises';
-import { SqsWritable } from '../../lib/writable.js';
+import { SqsWritable } from '../../lib/send/sqs-writable.js';
 
 // Issue 4, flow: the write callback waits for SQS, highWaterMark and maxBatchesInFlight hold the
 // producer back, FIFO order is kept per group (never two batches of a group in flight), and the

@@ -1,4 +1,4 @@
-import { backoffDelay, type ResolvedRetryOptions } from './retry.js';
+import { backoffDelay, type ResolvedRetryOptions } from '../core/retry.js';
 
 /**
  * The demand rule of SqsReadable (DESIGN.md invariant 1), as pure functions of the stream's

@@ -1,6 +1,6 @@
 import type { BatchResultErrorEntry } from '@aws-sdk/client-sqs';
-import { isExtension, type Entry, type EntryKind } from './ack-entry.js';
-import { BatchEntryError, SqsStreamError, safeCause, toStreamError } from './errors.js';
+import { isExtension, type Entry, type EntryKind } from './settle-entry.js';
+import { BatchEntryError, SqsStreamError, safeCause, toStreamError } from '../core/errors.js';
 
 const INVALID_HANDLE_CODES = new Set([
   'ReceiptHandleIsInvalid',

@@ -1,11 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { resolveClient } from './client.js';
-import { debug } from './debug.js';
-import { isFifoQueue, resolveQueueUrl } from './queue.js';
-import { abortError, type OnRetry } from './retry.js';
-import { sendAll, type SendContext } from './send-batch.js';
+import { resolveClient } from '../core/client.js';
+import { debug } from '../core/debug.js';
+import { isFifoQueue, resolveQueueUrl } from '../core/queue.js';
+import { abortError, type OnRetry } from '../core/retry.js';
+import { sendAll, type SendContext } from './send-batches.js';
 import {
   prepareMessage,
   SQS_MAX_BATCH_BYTES,

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { runBatch, type BatchContext, type BatchOptions } from './ack-attempts.js';
+import { runBatch, type BatchContext, type BatchOptions } from './batch-attempts.js';
 import {
   createEntry,
   isExtension,
@@ -8,10 +8,10 @@ import {
   type EntryOutcome,
   type Lane,
   type VisibilityKind,
-} from './ack-entry.js';
-import { abortError } from './ack-errors.js';
-import { takeBatch } from './ack-lane.js';
-import { SqsStreamError, toStreamError } from './errors.js';
+} from './settle-entry.js';
+import { abortError } from './settle-errors.js';
+import { takeBatch } from './settle-lane.js';
+import { SqsStreamError, toStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
 // The entry types and the receipt-handle check live in their own files; importers keep using
@@ -21,10 +21,10 @@ export {
   type EntryKind,
   type EntryOutcome,
   type VisibilityKind,
-} from './ack-entry.js';
-export { isReceiptHandleProblem } from './ack-errors.js';
+} from './settle-entry.js';
+export { isReceiptHandleProblem } from './settle-errors.js';
 
-export interface AcknowledgerOptions extends BatchOptions {
+export interface SettleBatcherOptions extends BatchOptions {
   /** How long the first waiting entry waits for company, in ms. A batch of 10 goes at once. */
   batchWindowMs: number;
   /** Called whenever the acknowledger becomes idle (nothing waiting, retrying or in flight). */
@@ -45,8 +45,8 @@ export interface AcknowledgerOptions extends BatchOptions {
  * Every request carries the signal of an internal AbortController that only {@link abort}
  * fires: a stream's end or destroy does not cut off acks the consumer asked for.
  */
-export class Acknowledger {
-  readonly #options: AcknowledgerOptions;
+export class SettleBatcher {
+  readonly #options: SettleBatcherOptions;
   readonly #delete: Lane = { operation: 'DeleteMessageBatch', pending: [], timer: undefined };
   readonly #visibility: Lane = {
     operation: 'ChangeMessageVisibilityBatch',
@@ -64,7 +64,7 @@ export class Acknowledger {
   readonly #batch: BatchContext;
   #heartbeatsStopped = false;
 
-  constructor(options: AcknowledgerOptions) {
+  constructor(options: SettleBatcherOptions) {
     this.#options = options;
     // Every request and every retry wait listens on this one signal: a release of hundreds of
     // messages runs dozens of requests at once, which is no leak.

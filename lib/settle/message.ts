@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { SqsStreamError } from './errors.js';
+import { SqsStreamError } from '../core/errors.js';
 
 /**
  * What a message's settle methods call. One per stream: it batches the requests and tracks

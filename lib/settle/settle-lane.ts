@@ -1,4 +1,4 @@
-import { MAX_BATCH_ENTRIES, type Entry, type Lane } from './ack-entry.js';
+import { MAX_BATCH_ENTRIES, type Entry, type Lane } from './settle-entry.js';
 import type { SqsMessage } from './message.js';
 
 /**

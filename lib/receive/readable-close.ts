@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { MessageTracker } from './tracker.js';
+import type { MessageTracker } from '../settle/index.js';
 
 /**
  * What SqsReadable's `_destroy` does with its held messages and its client, once no receive is

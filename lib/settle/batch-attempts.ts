@@ -5,23 +5,23 @@ import {
   isReceiptHandleProblem,
   quietWhenGone,
   scrub,
-} from './ack-errors.js';
-import type { Entry, EntryOutcome, Job, Lane } from './ack-entry.js';
-import { sendBatchRequest, type RequestContext, type RequestOptions } from './ack-request.js';
-import { debug } from './debug.js';
-import { toStreamError, type SqsStreamError } from './errors.js';
+} from './settle-errors.js';
+import type { Entry, EntryOutcome, Job, Lane } from './settle-entry.js';
+import { sendBatchRequest, type RequestContext, type RequestOptions } from './batch-request.js';
+import { debug } from '../core/debug.js';
+import { toStreamError, type SqsStreamError } from '../core/errors.js';
 import {
   backoffDelay,
   isAbortError,
   isTransientError,
   type OnRetry,
   type ResolvedRetryOptions,
-} from './retry.js';
-import type { SqsReadableStats } from './stats.js';
+} from '../core/retry.js';
+import type { SettleStats } from './settle-stats.js';
 
 export interface BatchOptions extends RequestOptions {
   /** `deleteRequests`, `visibilityRequests` (each attempt counts) and `errorsRetried` are updated. */
-  stats: Pick<SqsReadableStats, 'deleteRequests' | 'visibilityRequests' | 'errorsRetried'>;
+  stats: Pick<SettleStats, 'deleteRequests' | 'visibilityRequests' | 'errorsRetried'>;
   retry: ResolvedRetryOptions;
   /** Called before each retry: a whole-request transient error, or entries that failed transiently. */
   onRetry?: OnRetry | undefined;

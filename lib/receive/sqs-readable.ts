@@ -1,20 +1,20 @@
 import { Readable } from 'node:stream';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import { resolveClient } from './client.js';
-import { debug } from './debug.js';
+import { resolveClient } from '../core/client.js';
+import { debug } from '../core/debug.js';
 import { closeReadable } from './readable-close.js';
 import { afterEmpty, nextReceiveSize, nextWaitSeconds } from './demand.js';
-import { toStreamError } from './errors.js';
-import { SqsMessage } from './message.js';
-import { getVisibilityTimeout, receiveMessages, resolveQueueUrl } from './queue.js';
+import { toStreamError } from '../core/errors.js';
+import { SqsMessage } from '../settle/index.js';
+import { getVisibilityTimeout, receiveMessages, resolveQueueUrl } from '../core/queue.js';
 import {
   normalizeReadableOptions,
   type NormalizedReadableOptions,
   type SqsReadableOptions,
 } from './readable-options.js';
-import { isAbortError, withRetry } from './retry.js';
-import { newStats, type SqsReadableStats } from './stats.js';
-import { MessageTracker } from './tracker.js';
+import { isAbortError, withRetry } from '../core/retry.js';
+import { newStats, type SqsReadableStats } from './readable-stats.js';
+import { MessageTracker } from '../settle/index.js';
 
 /**
  * How long `stop()` lets receives in flight answer before aborting them. A receive on a queue

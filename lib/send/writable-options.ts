@@ -3,11 +3,11 @@ import {
   queueStreamOptions,
   type NormalizedQueueStreamOptions,
   type QueueStreamOptions,
-} from './queue-stream-options.js';
-import { normalizeBackoff } from './backoff-options.js';
-import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
+} from '../core/queue-stream-options.js';
+import { normalizeBackoff } from '../core/retry-options.js';
+import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from '../core/retry.js';
 import { SQS_MAX_MESSAGE_BYTES } from './send-input.js';
-import { integerOption, signalOption } from './validate.js';
+import { integerOption, signalOption } from '../core/validate.js';
 
 /** Options of {@link SqsWritable}. One of `queueUrl` and `queueName` is required. */
 export interface SqsWritableOptions extends QueueStreamOptions {

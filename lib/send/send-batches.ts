@@ -4,8 +4,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setMaxListeners } from 'node:events';
-import { debug } from './debug.js';
-import { BatchEntryError, toStreamError } from './errors.js';
+import { debug } from '../core/debug.js';
+import { BatchEntryError, toStreamError } from '../core/errors.js';
 import {
   backoffDelay,
   isAbortError,
@@ -13,7 +13,7 @@ import {
   sleep,
   type OnRetry,
   type ResolvedRetryOptions,
-} from './retry.js';
+} from '../core/retry.js';
 import { planBatches, type Batch, type BatchLimits } from './batch-plan.js';
 import type { PreparedMessage } from './send-input.js';
 

@@ -4,14 +4,14 @@ import {
   type BatchResultErrorEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Entry, EntryOutcome, Operation } from './ack-entry.js';
-import type { SqsReadableStats } from './stats.js';
+import type { Entry, EntryOutcome, Operation } from './settle-entry.js';
+import type { SettleStats } from './settle-stats.js';
 
 export interface RequestOptions {
   client: SQSClient;
   queueUrl: string;
   /** `deleteRequests` or `visibilityRequests` counts each request sent. */
-  stats: Pick<SqsReadableStats, 'deleteRequests' | 'visibilityRequests'>;
+  stats: Pick<SettleStats, 'deleteRequests' | 'visibilityRequests'>;
 }
 
 export interface RequestContext {

@@ -1,4 +1,4 @@
-import type { SqsStreamError } from './errors.js';
+import type { SqsStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
 /** SQS's limit on entries per DeleteMessageBatch / ChangeMessageVisibilityBatch. */

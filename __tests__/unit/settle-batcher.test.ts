@@ -4,10 +4,10 @@ import {
   type ChangeMessageVisibilityBatchCommandInput,
   type DeleteMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { BatchEntryError, SqsStreamError } from '../../lib/errors.js';
-import { SqsMessage } from '../../lib/message.js';
-import { DEFAULT_RETRY } from '../../lib/retry.js';
-import { type TrackerOptions } from '../../lib/tracker.js';
+import { BatchEntryError, SqsStreamError } from '../../lib/core/errors.js';
+import { SqsMessage } from '../../lib/settle/message.js';
+import { DEFAULT_RETRY } from '../../lib/core/retry.js';
+import { type TrackerOptions } from '../../lib/settle/tracker.js';
 import { mockedTracker } from '../support/mock-tracker.js';
 import { QUEUE_URL, deferred, mockedSqs, useStreamFakeTimers } from '../support/mock-sqs.js';
 

@@ -3,20 +3,20 @@ import {
   queueStreamOptions,
   type NormalizedQueueStreamOptions,
   type QueueStreamOptions,
-} from './queue-stream-options.js';
+} from '../core/queue-stream-options.js';
 import {
   DEFAULT_EMPTY_BACKOFF,
   normalizeBackoff,
   type EmptyBackoffOptions,
-} from './backoff-options.js';
-import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
+} from '../core/retry-options.js';
+import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from '../core/retry.js';
 import {
   booleanOption,
   integerOption,
   numberOption,
   signalOption,
   stringArrayOption,
-} from './validate.js';
+} from '../core/validate.js';
 
 /** Options of {@link SqsReadable}. One of `queueUrl` and `queueName` is required. */
 export interface SqsReadableOptions extends QueueStreamOptions {

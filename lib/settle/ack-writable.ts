@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { MAX_BATCH_ENTRIES } from './acknowledger.js';
+import { MAX_BATCH_ENTRIES } from './settle-batcher.js';
 import { SqsMessage } from './message.js';
 import { trackerOf, type MessageTracker } from './tracker.js';
-import { integerOption } from './validate.js';
+import { integerOption } from '../core/validate.js';
 
 export interface SqsAckWritableOptions {
   /**

@@ -1,4 +1,4 @@
-import { SqsStreamError } from './errors.js';
+import { SqsStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
 /**

@@ -1,4 +1,4 @@
-import { debug } from './debug.js';
+import { debug } from '../core/debug.js';
 import type { SqsMessage } from './message.js';
 
 /** SQS's cap on a message's total invisibility, counted from its receipt. */

@@ -1,20 +1,20 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { Acknowledger, type EntryOutcome } from './acknowledger.js';
-import { debug } from './debug.js';
-import type { SqsStreamError } from './errors.js';
+import { SettleBatcher, type EntryOutcome } from './settle-batcher.js';
+import { debug } from '../core/debug.js';
+import type { SqsStreamError } from '../core/errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
 import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
-import { notify } from './notify.js';
-import type { OnRetry, ResolvedRetryOptions } from './retry.js';
-import type { SqsReadableStats } from './stats.js';
+import { notify } from '../core/notify.js';
+import type { OnRetry, ResolvedRetryOptions } from '../core/retry.js';
+import type { SettleStats } from './settle-stats.js';
 import { heartbeatError, releaseError } from './tracker-errors.js';
 
 export interface TrackerOptions {
   client: SQSClient;
   queueUrl: string;
   /** Updated in place: acked, released, deleteRequests, visibilityRequests, errorsRetried, held. */
-  stats: SqsReadableStats;
+  stats: SettleStats;
   retry: ResolvedRetryOptions;
   /** Flush when 10 entries wait or this long (ms) after the first one started waiting. */
   ackBatchWindowMs: number;
@@ -45,12 +45,12 @@ function noop(): void {}
 
 /**
  * One per stream: knows which received messages are still held (unsettled), settles them through
- * one batching {@link Acknowledger}, and keeps them alive with a {@link Heartbeat} until they are
+ * one batching {@link SettleBatcher}, and keeps them alive with a {@link Heartbeat} until they are
  * settled. It outlives the stream: acks after the stream ended keep working.
  */
 export class MessageTracker implements MessageSettler {
   readonly #options: TrackerOptions;
-  readonly #acks: Acknowledger;
+  readonly #acks: SettleBatcher;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #held = new Set<SqsMessage>();
   readonly #reported = new WeakSet<SqsStreamError>();
@@ -59,7 +59,7 @@ export class MessageTracker implements MessageSettler {
 
   constructor(options: TrackerOptions) {
     this.#options = options;
-    this.#acks = new Acknowledger({
+    this.#acks = new SettleBatcher({
       client: options.client,
       queueUrl: options.queueUrl,
       stats: options.stats,

@@ -1,6 +1,7 @@
 import type { MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { MessageTooLargeError } from './errors.js';
-import { show } from './validate.js';
+import { MessageTooLargeError } from '../core/errors.js';
+import { injectChannel } from '../core/diagnostics.js';
+import { show } from '../core/validate.js';
 
 /**
  * What {@link SqsWritable} accepts, and how one write becomes one SendMessageBatch entry:
@@ -266,7 +267,13 @@ export function prepareMessage(
     );
   }
 
-  const messageAttributes = copyAttributes(input.messageAttributes, index);
+  let messageAttributes = copyAttributes(input.messageAttributes, index);
+  if (injectChannel.hasSubscribers) {
+    // Tracing context (a `traceparent`) goes into the attributes before the size is checked.
+    const attributes = messageAttributes ?? {};
+    injectChannel.publish({ queueUrl: context.queue, messageAttributes: attributes });
+    if (Object.keys(attributes).length > 0) messageAttributes = attributes;
+  }
   const size = messageSize(body, messageAttributes);
   if (size > context.maxMessageBytes) {
     throw new MessageTooLargeError(
