@@ -127,7 +127,7 @@ describeProxied.each(HOLDING)('a %s', (kind) => {
 
     expect(t.proxy.injected[kind]).toBe(1);
     expect(t.timeouts()).toBe(1);
-    expect(closeMs).toBeLessThan(DEADLINES.shutdownTimeoutMs + 500);
+    expect(closeMs).toBeLessThan(DEADLINES.shutdownTimeoutMs + 1_500);
     expect(t.source.stats.released).toBe(t.sent.length);
     expect(visible.map((m) => m.Body).sort()).toEqual([...t.sent].sort());
   });

@@ -44,7 +44,8 @@ describe('sqs-proxy connection faults', () => {
     expect(proxy.abandoned).toEqual([
       { action: 'ReceiveMessage', fault: 'hang', heldMs: expect.any(Number) },
     ]);
-    expect(proxy.abandoned[0]?.heldMs).toBeGreaterThanOrEqual(250);
+    // Held from the whole request's arrival: the client's clock started earlier (signing, connecting).
+    expect(proxy.abandoned[0]?.heldMs).toBeGreaterThan(100);
     expect(proxy.injectedByAction).toEqual({ ReceiveMessage: { hang: 1 } });
     expect(harness.seen).toEqual([]);
   });
