@@ -11,6 +11,7 @@ import type { ScenarioConfig } from './reliability-scenarios';
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(__dirname, 'reliability-scenarios.ts');
 const running = new Set<ChildProcess>();
+const EXIT_GRACE_MS = 5_000;
 
 export interface ScenarioRun {
   /** The child's `{ t: 'result' }` line, without `t`. */
@@ -41,27 +42,44 @@ export function runScenario(config: ScenarioConfig, timeoutMs: number): Promise<
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     if (stderr.length < 64_000) stderr += chunk;
   });
+  const parse = (): Record<string, unknown>[] =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return new Promise((resolve, reject) => {
+    let resultAt: number | undefined;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`scenario ${config.scenario}: no exit within ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
-    child.once('exit', (code) => {
+    // A child with its result that does not exit soon is kept alive by something (a timer, a
+    // socket): reported as `exitMs: null`, and killed.
+    let grace: NodeJS.Timeout | undefined;
+    child.stdout.on('data', () => {
+      if (resultAt !== undefined || !stdout.includes('"t":"result"')) return;
+      resultAt = Date.now();
+      grace = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+    });
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(grace);
       running.delete(child);
-      const lines = stdout.trim().split('\n').filter(Boolean);
-      const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const events = parse();
       const last = events.find((e) => e['t'] === 'result');
       if (last === undefined) {
+        const lines = events.map((e) => JSON.stringify(e)).join('\n');
         reject(
           new Error(
-            `scenario ${config.scenario} exited ${String(code)} without a result: ${lines.join('\n')}\n${stderr.slice(-4000)}`,
+            `scenario ${config.scenario} exited ${String(code ?? signal)} without a result: ${lines}\n${stderr.slice(-4000)}`,
           ),
         );
         return;
       }
       const { t: _t, ...result } = last;
-      resolve({ result, code, stderr });
+      const exitMs = signal === null && resultAt !== undefined ? Date.now() - resultAt : null;
+      resolve({ result: { ...result, exitMs }, code, stderr });
     });
   });
 }
