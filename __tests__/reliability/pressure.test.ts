@@ -49,8 +49,8 @@ describeProxied('pressure', () => {
           kinds: [...FAULT_KINDS],
           seed: 42,
           spikeMs: 300,
-          // Past the longest deadline here (a receive's: 1 s wait + 500 ms).
-          slowMs: 2_000,
+          // Past every deadline here (short polls: requestTimeoutMs).
+          slowMs: 1_500,
           refuseMs: 300,
         },
         maxRunMs: 100_000,
