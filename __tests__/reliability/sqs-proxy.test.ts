@@ -3,7 +3,7 @@
  * that what it injects is known to reach the SDK as the errors the streams classify.
  */
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { isTransientError } from '../../lib/core/retry';
+import { isTransientError } from '../../lib/core/classify';
 import { startSqsProxy, type FaultKind } from '../support/sqs-proxy';
 import { startProxyHarness, type ProxyHarness } from '../support/reliability-proxy-harness';
 

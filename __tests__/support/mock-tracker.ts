@@ -23,7 +23,7 @@ export function mockedTracker(overrides: Partial<TrackerOptions> = {}) {
     client,
     queueUrl: QUEUE_URL,
     stats,
-    retry: { ...DEFAULT_RETRY, maxDelay: 1_000 },
+    policy: { retry: { ...DEFAULT_RETRY, maxDelay: 1_000 }, requestTimeoutMs: 10_000 },
     ackBatchWindowMs: 20,
     heartbeat: true,
     visibilityTimeout: 30,

@@ -12,7 +12,11 @@ import { mockedTracker } from '../support/mock-tracker.js';
 import { deferred, mockedSqs, settle, type Deferred } from '../support/mock-sqs.js';
 
 function setup(ackBatchWindowMs = 20) {
-  return mockedTracker({ retry: DEFAULT_RETRY, ackBatchWindowMs, heartbeat: false });
+  return mockedTracker({
+    policy: { retry: DEFAULT_RETRY, requestTimeoutMs: 10_000 },
+    ackBatchWindowMs,
+    heartbeat: false,
+  });
 }
 
 /** Holds every DeleteMessageBatch open until the test answers it. */

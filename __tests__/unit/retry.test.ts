@@ -1,5 +1,7 @@
 import { toStreamError } from '../../lib/core/errors.js';
-import { backoffDelay, DEFAULT_RETRY, isTransientError } from '../../lib/core/retry.js';
+import { backoffDelay } from '../../lib/core/backoff.js';
+import { isTransientError } from '../../lib/core/classify.js';
+import { DEFAULT_RETRY } from '../../lib/core/retry.js';
 
 // What is retried and what ends a stream (DESIGN.md invariant 5).
 

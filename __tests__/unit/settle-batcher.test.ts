@@ -238,7 +238,10 @@ describe('batching acknowledger', () => {
     it('gives up on a transient entry failure after retry.numOfAttempts', async () => {
       useStreamFakeTimers();
       const { mock, receive, stats } = setup({
-        retry: { ...DEFAULT_RETRY, numOfAttempts: 3, maxDelay: 100 },
+        policy: {
+          retry: { ...DEFAULT_RETRY, numOfAttempts: 3, maxDelay: 100 },
+          requestTimeoutMs: 10_000,
+        },
       });
       const [message] = receive(1);
       mock

@@ -1,13 +1,12 @@
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type MessageSystemAttributeName,
+  type QueueAttributeName,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { toStreamError } from './errors.js';
-import { isAbortError, withRetry, type OnRetry, type ResolvedRetryOptions } from './retry.js';
+import { runRequest, type RequestPolicy } from './request-loop.js';
+import { isAbortError, type OnRetry } from './retry.js';
 
 /** How a stream names its queue: the URL as SQS returned it, or a name resolved once. */
 export interface QueueRef {
@@ -23,28 +22,28 @@ export function isFifoQueue(queueUrlOrName: string): boolean {
   return queueUrlOrName.endsWith('.fifo');
 }
 
-interface Call {
+/** What a stream's setup requests share: its client, policy, lifetime and retry reporting. */
+export interface QueueCall {
   client: SQSClient;
-  retry: ResolvedRetryOptions;
+  policy: RequestPolicy;
   signal: AbortSignal | undefined;
   onRetry?: OnRetry | undefined;
+  onListenerError?: ((error: unknown) => void) | undefined;
 }
 
 /** Resolves a queue name to its URL with GetQueueUrl (retrying transient errors). */
-export async function resolveQueueUrl(ref: QueueRef, call: Call): Promise<string> {
+export async function resolveQueueUrl(ref: QueueRef, call: QueueCall): Promise<string> {
   if (ref.queueUrl !== undefined) return ref.queueUrl;
   const queueName = ref.queueName;
   if (queueName === undefined) throw new TypeError('Expected `queueUrl` or `queueName`');
   try {
-    const out = await withRetry(
-      () =>
-        call.client.send(new GetQueueUrlCommand({ QueueName: queueName }), {
-          abortSignal: call.signal,
-        }),
-      call.retry,
-      call.signal,
-      call.onRetry,
-    );
+    const out = await runRequest({
+      ...call,
+      operation: 'GetQueueUrl',
+      queueUrl: queueName,
+      attempt: ({ signal }) =>
+        call.client.send(new GetQueueUrlCommand({ QueueName: queueName }), { abortSignal: signal }),
+    });
     if (out.QueueUrl === undefined) throw new Error('GetQueueUrl returned no QueueUrl');
     return out.QueueUrl;
   } catch (error) {
@@ -53,25 +52,25 @@ export async function resolveQueueUrl(ref: QueueRef, call: Call): Promise<string
   }
 }
 
-/** The queue's default visibility timeout in seconds, read with GetQueueAttributes. */
-export async function getVisibilityTimeout(queueUrl: string, call: Call): Promise<number> {
+/** One queue attribute as a number, read with GetQueueAttributes (retrying transient errors). */
+export async function getQueueNumber(
+  queueUrl: string,
+  name: QueueAttributeName,
+  call: QueueCall,
+): Promise<number> {
   try {
-    const out = await withRetry(
-      () =>
+    const out = await runRequest({
+      ...call,
+      operation: 'GetQueueAttributes',
+      queueUrl,
+      attempt: ({ signal }) =>
         call.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: queueUrl,
-            AttributeNames: ['VisibilityTimeout'],
-          }),
-          { abortSignal: call.signal },
+          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [name] }),
+          { abortSignal: signal },
         ),
-      call.retry,
-      call.signal,
-      call.onRetry,
-    );
-    const value = Number(out.Attributes?.VisibilityTimeout);
-    if (!Number.isFinite(value))
-      throw new Error('GetQueueAttributes returned no VisibilityTimeout');
+    });
+    const value = Number(out.Attributes?.[name]);
+    if (!Number.isFinite(value)) throw new Error(`GetQueueAttributes returned no ${name}`);
     return value;
   } catch (error) {
     if (isAbortError(error)) throw error;
@@ -79,32 +78,7 @@ export async function getVisibilityTimeout(queueUrl: string, call: Call): Promis
   }
 }
 
-/** One ReceiveMessage, as SqsReadable sizes it. */
-export interface ReceiveRequest {
-  queueUrl: string;
-  maxMessages: number;
-  waitTimeSeconds: number;
-  visibilityTimeout: number | undefined;
-  attributeNames: string[];
-  messageAttributeNames: string[];
-}
-
-/** Sends one ReceiveMessage (no retry: the caller owns that) and returns its messages. */
-export async function receiveMessages(
-  client: SQSClient,
-  request: ReceiveRequest,
-  signal: AbortSignal,
-): Promise<Message[]> {
-  const out = await client.send(
-    new ReceiveMessageCommand({
-      QueueUrl: request.queueUrl,
-      MaxNumberOfMessages: request.maxMessages,
-      WaitTimeSeconds: request.waitTimeSeconds,
-      VisibilityTimeout: request.visibilityTimeout,
-      MessageSystemAttributeNames: request.attributeNames as MessageSystemAttributeName[],
-      MessageAttributeNames: request.messageAttributeNames,
-    }),
-    { abortSignal: signal },
-  );
-  return out.Messages ?? [];
+/** The queue's default visibility timeout in seconds. */
+export function getVisibilityTimeout(queueUrl: string, call: QueueCall): Promise<number> {
+  return getQueueNumber(queueUrl, 'VisibilityTimeout', call);
 }

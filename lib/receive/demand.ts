@@ -1,4 +1,5 @@
-import { backoffDelay, type ResolvedRetryOptions } from '../core/retry.js';
+import { backoffDelay } from '../core/backoff.js';
+import type { ResolvedRetryOptions } from '../core/retry.js';
 
 /**
  * The demand rule of SqsReadable (DESIGN.md invariant 1), as pure functions of the stream's

@@ -22,6 +22,10 @@ export interface SqsReadableStats {
   buffered: number;
   /** Messages received and not yet settled (buffered or being processed). */
   held: number;
+  /** Acks (deletes) that failed: SQS refused them, or they were not confirmed in time. */
+  ackFailed: number;
+  /** Nacks and releases that failed; those messages come back after their visibility timeout. */
+  releaseFailed: number;
 }
 
 export function newStats(): SqsReadableStats {
@@ -37,5 +41,7 @@ export function newStats(): SqsReadableStats {
     inFlight: 0,
     buffered: 0,
     held: 0,
+    ackFailed: 0,
+    releaseFailed: 0,
   };
 }

@@ -1,26 +1,23 @@
 import { Readable } from 'node:stream';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
+import { settlesWithin } from '../core/deadline.js';
 import { debug } from '../core/debug.js';
+import { SqsStreamError } from '../core/errors.js';
+import { getVisibilityTimeout, resolveQueueUrl, type QueueCall } from '../core/queue.js';
+import type { RequestPolicy } from '../core/request-loop.js';
+import { MessageTracker, type SqsMessage } from '../settle/index.js';
 import { closeReadable } from './readable-close.js';
-import { afterEmpty, nextReceiveSize, nextWaitSeconds } from './demand.js';
-import { toStreamError } from '../core/errors.js';
-import { SqsMessage } from '../settle/index.js';
-import { getVisibilityTimeout, receiveMessages, resolveQueueUrl } from '../core/queue.js';
+import { watchDestination } from './readable-destinations.js';
 import {
   normalizeReadableOptions,
   type NormalizedReadableOptions,
   type SqsReadableOptions,
 } from './readable-options.js';
-import { isAbortError, withRetry } from '../core/retry.js';
 import { newStats, type SqsReadableStats } from './readable-stats.js';
-import { MessageTracker } from '../settle/index.js';
+import { ReceiveLoop, STOP_GRACE_MS } from './receive-loop.js';
 
-/**
- * How long `stop()` lets receives in flight answer before aborting them. A receive on a queue
- * with messages answers in milliseconds; one still waiting after this is an idle long poll.
- */
-export const STOP_GRACE_MS = 1000;
+export { STOP_GRACE_MS };
 
 /**
  * An object-mode Readable of {@link SqsMessage}s that receives only what the consumer asks for.
@@ -37,6 +34,9 @@ export const STOP_GRACE_MS = 1000;
  * - `'ack'` `(message: SqsMessage)`: SQS confirmed the delete of `message`.
  * - `'release'` `(message: SqsMessage)`: `message` was made visible again (nack or destroy).
  * - `'heartbeatError'` `(error: SqsStreamError)`: a visibility extension failed; never fatal.
+ * - `'releaseError'` `(error: SqsStreamError)`: releasing held messages (on destroy, or when the
+ *   pipeline failed after the end) failed or ran out of `shutdownTimeoutMs`; never fatal: those
+ *   messages come back after their visibility timeout.
  *
  * @example
  * ```ts
@@ -51,21 +51,14 @@ export class SqsReadable extends Readable {
   readonly stats: SqsReadableStats = newStats();
 
   readonly #options: NormalizedReadableOptions;
+  readonly #policy: RequestPolicy;
   readonly #client: SQSClient;
   readonly #ownsClient: boolean;
   #queueUrl: string | undefined;
   #tracker: MessageTracker | undefined;
   /** Aborted on destroy: stops construction calls, receives and backoff sleeps. */
   readonly #lifetime = new AbortController();
-  readonly #receives = new Map<AbortController, Promise<void>>();
-  #requested = 0;
-  #demanded = false;
-  #stopping = false;
-  #endPushed = false;
-  #pauseTimer: NodeJS.Timeout | undefined;
-  #abortTimer: NodeJS.Timeout | undefined;
-  #emptyStreak = 0;
-  #emptySince: number | undefined;
+  readonly #loop: ReceiveLoop;
   #stopPromise: Promise<void> | undefined;
 
   constructor(options: SqsReadableOptions) {
@@ -75,12 +68,16 @@ export class SqsReadable extends Readable {
     const { client, owned } = resolveClient(normalized.client, normalized.clientConfig);
     super({ objectMode: true, highWaterMark: normalized.highWaterMark, signal: normalized.signal });
     this.#options = normalized;
+    this.#policy = { retry: normalized.retry, requestTimeoutMs: normalized.requestTimeoutMs };
     this.#client = client;
     this.#ownsClient = owned;
     this.#queueUrl = normalized.queueUrl;
+    this.#loop = new ReceiveLoop(this, normalized, (event, ...args) =>
+      this.#emitSafely(event, ...args),
+    );
     Object.defineProperties(this.stats, {
       buffered: { enumerable: true, get: () => this.readableLength },
-      inFlight: { enumerable: true, get: () => this.#receives.size },
+      inFlight: { enumerable: true, get: () => this.#loop.inFlight },
     });
   }
 
@@ -102,7 +99,7 @@ export class SqsReadable extends Readable {
    */
   override _construct(callback: (error?: Error | null) => void): void {
     this.#prepare().then(
-      () => this.#pump(),
+      (tracker) => this.#startLoop(tracker),
       (error: unknown) => {
         // Destroyed meanwhile: the abort is ours, and the caller has nothing to be told.
         if (!this.destroyed) this.destroy(error as Error);
@@ -111,12 +108,26 @@ export class SqsReadable extends Readable {
     callback();
   }
 
-  async #prepare(): Promise<void> {
-    const call = {
+  #startLoop(tracker: MessageTracker): void {
+    this.#loop.start({
       client: this.#client,
-      retry: this.#options.retry,
+      queueUrl: this.#queueUrl as string,
+      queue: this.#queue,
+      tracker,
+      policy: this.#policy,
+      lifetime: this.#lifetime.signal,
+      onRetry: this.#onRetry,
+      onListenerError: this.#onListenerError,
+    });
+  }
+
+  async #prepare(): Promise<MessageTracker> {
+    const call: QueueCall = {
+      client: this.#client,
+      policy: this.#policy,
       signal: this.#lifetime.signal,
       onRetry: this.#onRetry,
+      onListenerError: this.#onListenerError,
     };
     const queueUrl = await resolveQueueUrl(
       { queueUrl: this.#options.queueUrl, queueName: this.#options.queueName },
@@ -131,7 +142,7 @@ export class SqsReadable extends Readable {
       client: this.#client,
       queueUrl,
       stats: this.stats,
-      retry: this.#options.retry,
+      policy: this.#policy,
       ackBatchWindowMs: this.#options.ackBatchWindowMs,
       heartbeat: this.#options.heartbeat,
       visibilityTimeout: visibilityTimeout ?? 30,
@@ -140,14 +151,15 @@ export class SqsReadable extends Readable {
       onRelease: (message) => this.emit('release', message),
       // The tracker counts its own retries in `stats`; only the event is ours to emit.
       onRetry: (error, attempt, delayMs) => this.emit('retry', error, attempt, delayMs),
+      onListenerError: this.#onListenerError,
       onHeartbeatError: (error) => this.emit('heartbeatError', error),
     });
     debug('readable ready for %s', queueUrl);
+    return this.#tracker;
   }
 
   override _read(): void {
-    this.#demanded = true;
-    this.#pump();
+    this.#loop.demand();
   }
 
   /**
@@ -158,15 +170,43 @@ export class SqsReadable extends Readable {
    */
   override read(size?: number): SqsMessage | null {
     const chunk = super.read(size) as SqsMessage | null;
-    if (this.#demanded) this.#pump();
+    if (this.#loop.demanded) this.#loop.pump();
     return chunk;
+  }
+
+  /**
+   * Invariant 15: a destination (and so the pipeline) that fails after this stream ended
+   * naturally releases the messages still held, instead of the heartbeat keeping them for
+   * `maxHoldSeconds`. Before a natural end, `pipeline()` destroys this stream itself.
+   */
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    watchDestination(destination, () => {
+      if (this.readableEnded) this.#releaseAfterEnd();
+    });
+    return super.pipe(destination, options);
+  }
+
+  #releaseAfterEnd(): void {
+    const tracker = this.#tracker;
+    if (tracker === undefined || tracker.held === 0) return;
+    debug('readable: its pipeline failed after the end; releasing %d held', tracker.held);
+    const released = tracker.releaseAll().catch((error: unknown) => this.#releaseFailed(error));
+    void settlesWithin(released, this.#options.shutdownTimeoutMs);
+  }
+
+  #releaseFailed(error: unknown): void {
+    debug('readable: release failed: %s', (error as Error).message);
+    this.#emitSafely('releaseError', error);
   }
 
   /**
    * Stops receiving, lets the buffered messages flow out, ends the stream, and resolves once it
    * ended and the acks asked for so far were confirmed. A receive in flight gets
    * {@link STOP_GRACE_MS} to answer (its messages are delivered), then a pending long poll is
-   * aborted. Acks of messages still being processed keep working after that.
+   * aborted. Acks of messages still being processed keep working after that. When SQS does not
+   * confirm the acks within `shutdownTimeoutMs` of the end, those acks reject and `stop()`
+   * rejects with an `SqsStreamError` saying how many (they come back after their visibility
+   * timeout; nothing is lost).
    */
   stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();
@@ -174,7 +214,7 @@ export class SqsReadable extends Readable {
   }
 
   async #stop(): Promise<void> {
-    this.#beginEnd(true);
+    this.#loop.beginEnd(true);
     if (!this.readableEnded && !this.destroyed) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -186,190 +226,64 @@ export class SqsReadable extends Readable {
         this.on('close', done);
       });
     }
-    await this.#tracker?.flush();
-  }
-
-  /**
-   * Stop starting receives; end once none is in flight. With `abort`, receives still in flight
-   * after {@link STOP_GRACE_MS} are aborted: by then they are idle long polls, while a receive
-   * that is returning messages answers within the grace. Aborting one of those would leave its
-   * messages invisible on the server for the visibility timeout (they are taken, then dropped).
-   */
-  #beginEnd(abort: boolean): void {
-    this.#stopping = true;
-    this.#clearPause();
-    if (abort && this.#receives.size > 0 && this.#abortTimer === undefined) {
-      this.#abortTimer = setTimeout(() => {
-        debug('readable stopping: aborting %d idle receives', this.#receives.size);
-        for (const controller of this.#receives.keys()) controller.abort();
-      }, STOP_GRACE_MS);
-    }
-    this.#maybeEnd();
-  }
-
-  #maybeEnd(): void {
-    if (this.#receives.size === 0) this.#clearAbortTimer();
-    if (this.#stopping && this.#receives.size === 0 && !this.#endPushed && !this.destroyed) {
-      this.#endPushed = true;
-      debug('readable ending: received %d', this.stats.received);
-      this.push(null);
-    }
-  }
-
-  #clearAbortTimer(): void {
-    if (this.#abortTimer !== undefined) clearTimeout(this.#abortTimer);
-    this.#abortTimer = undefined;
-  }
-
-  #clearPause(): void {
-    if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
-    this.#pauseTimer = undefined;
-  }
-
-  /** Starts receives while there is demand for them (invariants 1 to 3). */
-  #pump(): void {
-    if (!this.#demanded || this.#stopping || this.destroyed || this.#tracker === undefined) return;
-    if (this.#pauseTimer !== undefined) return;
-    while (this.#receives.size < this.#options.concurrency) {
-      const size = nextReceiveSize({
-        highWaterMark: this.#options.highWaterMark,
-        batchSize: this.#options.batchSize,
-        maxMessages: this.#options.maxMessages,
-        received: this.stats.received,
-        buffered: this.readableLength,
-        requested: this.#requested,
-      });
-      if (size === 0) return;
-      this.#startReceive(size);
-    }
-  }
-
-  #startReceive(size: number): void {
-    const controller = new AbortController();
-    const onLifetimeAbort = (): void => controller.abort();
-    this.#lifetime.signal.addEventListener('abort', onLifetimeAbort, { once: true });
-    this.#requested += size;
-    const { waitTimeSeconds, idleTimeoutMs } = this.#options;
-    const waitSeconds = nextWaitSeconds(
-      waitTimeSeconds,
-      idleTimeoutMs,
-      this.#emptySince,
-      Date.now(),
-    );
-    const startedAt = Date.now();
-    const done = this.#receive(size, waitSeconds, controller.signal).then(
-      (messages) => ({ messages, error: undefined as unknown }),
-      (error: unknown) => ({ messages: undefined, error }),
-    );
-    const settled = done.then(({ messages, error }) => {
-      this.#lifetime.signal.removeEventListener('abort', onLifetimeAbort);
-      this.#receives.delete(controller);
-      this.#requested -= size;
-      if (messages !== undefined) this.#onMessages(messages, startedAt, waitSeconds);
-      else this.#onReceiveError(error, controller.signal.aborted);
-    });
-    this.#receives.set(controller, settled);
-  }
-
-  #receive(size: number, waitSeconds: number, signal: AbortSignal): Promise<Message[]> {
-    const { attributeNames, messageAttributeNames, visibilityTimeout, retry } = this.#options;
-    const request = {
-      queueUrl: this.#queueUrl as string,
-      maxMessages: size,
-      waitTimeSeconds: waitSeconds,
-      visibilityTimeout,
-      attributeNames,
-      messageAttributeNames,
-    };
-    return withRetry(
-      () => {
-        this.stats.receiveRequests++;
-        return receiveMessages(this.#client, request, signal);
-      },
-      retry,
-      signal,
-      this.#onRetry,
+    const tracker = this.#tracker;
+    if (tracker === undefined) return;
+    const timeoutMs = this.#options.shutdownTimeoutMs;
+    if (await settlesWithin(tracker.flush(), timeoutMs)) return;
+    const count = tracker.giveUpSettles(timeoutMs);
+    throw new SqsStreamError(
+      `stop(): SQS did not confirm ${count} acks or nacks on queue \`${this.#queue}\` within ` +
+        `shutdownTimeoutMs (${timeoutMs} ms). Those messages were not deleted: they are delivered ` +
+        'again after their visibility timeout. Check the network and the service.',
+      { operation: 'DeleteMessageBatch', queue: this.#queue, code: 'ShutdownTimeout' },
     );
   }
 
   readonly #onRetry = (error: unknown, attempt: number, delayMs: number): void => {
     this.stats.errorsRetried++;
-    debug('retry %d in %d ms after %s', attempt, delayMs, (error as Error | undefined)?.name);
     this.emit('retry', error, attempt, delayMs);
   };
 
-  #onMessages(raw: Message[], startedAt: number, waitSeconds: number): void {
-    const tracker = this.#tracker as MessageTracker;
-    const now = Date.now();
-    // A late response to a receive cut by destroy: track so the release covers these too.
-    const messages = raw.map((m) => new SqsMessage(m, this.#queueUrl as string, tracker, now));
-    for (const message of messages) tracker.track(message);
-    this.stats.received += messages.length;
-    if (this.destroyed) return;
-    if (messages.length === 0) {
-      this.stats.emptyReceives++;
-      this.emit('empty');
-      this.#onEmpty(startedAt, now, waitSeconds);
-    } else {
-      this.#emptyStreak = 0;
-      this.#emptySince = undefined;
-      this.emit('receive', messages.length);
-      for (const message of messages) this.push(message);
-      if (this.stats.received >= this.#options.maxMessages) this.#beginEnd(false);
-    }
-    this.#maybeEnd();
-    this.#pump();
-  }
+  /**
+   * A listener of this stream threw. It never hangs the stream or changes a request's outcome:
+   * the stream is destroyed with the listener's error (held messages are released), or, once the
+   * stream is gone, it is rethrown on its own tick as an EventEmitter listener's error would be.
+   */
+  readonly #onListenerError = (error: unknown): void => {
+    if (!this.destroyed) this.destroy(error as Error);
+    else
+      process.nextTick(() => {
+        throw error;
+      });
+  };
 
-  #onEmpty(startedAt: number, now: number, waitSeconds: number): void {
-    const emptySince = (this.#emptySince ??= startedAt);
-    const { idleTimeoutMs, emptyBackoff } = this.#options;
-    const streak = this.#emptyStreak;
-    const next = afterEmpty({
-      startedAt,
-      now,
-      waitSeconds,
-      emptySince,
-      streak,
-      idleTimeoutMs,
-      emptyBackoff,
-    });
-    if (next.end) {
-      debug('readable idle for %d ms: ending', now - emptySince);
-      this.#beginEnd(false);
-      return;
+  #emitSafely(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.#onListenerError(error);
     }
-    this.#emptyStreak = next.streak;
-    if (next.pauseMs !== undefined) {
-      this.#clearPause();
-      this.#pauseTimer = setTimeout(() => {
-        this.#pauseTimer = undefined;
-        this.#pump();
-      }, next.pauseMs);
-    }
-  }
-
-  #onReceiveError(error: unknown, aborted: boolean): void {
-    if (aborted || isAbortError(error) || this.destroyed) {
-      this.#maybeEnd();
-      return;
-    }
-    this.destroy(toStreamError(error, 'ReceiveMessage', this.#queue));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const startedAt = Date.now();
     // After a natural end this is autoDestroy: messages already read stay with the consumer.
     const natural = this.readableEnded;
-    this.#stopping = true;
-    this.#clearPause();
-    this.#clearAbortTimer();
+    this.#loop.close();
     this.#lifetime.abort();
-    Promise.allSettled(this.#receives.values())
-      .then(() => closeReadable(this.#tracker, natural, this.#client, this.#ownsClient))
-      .then(
-        () => callback(error),
-        (releaseError: unknown) => callback(error ?? (releaseError as Error)),
-      );
+    closeReadable({
+      tracker: this.#tracker,
+      natural,
+      client: this.#client,
+      ownsClient: this.#ownsClient,
+      startedAt,
+      shutdownTimeoutMs: this.#options.shutdownTimeoutMs,
+      receives: this.#loop.settling,
+      onReleaseError: (releaseError) => this.#releaseFailed(releaseError),
+    }).then(
+      () => callback(error),
+      (closeError: unknown) => callback(error ?? (closeError as Error)),
+    );
   }
 }
 

@@ -6,14 +6,9 @@ import {
 import { setMaxListeners } from 'node:events';
 import { debug } from '../core/debug.js';
 import { BatchEntryError, toStreamError } from '../core/errors.js';
-import {
-  backoffDelay,
-  isAbortError,
-  isTransientError,
-  sleep,
-  type OnRetry,
-  type ResolvedRetryOptions,
-} from '../core/retry.js';
+import { isTransientError } from '../core/classify.js';
+import { Again, runRequest } from '../core/request-loop.js';
+import { isAbortError, type OnRetry, type ResolvedRetryOptions } from '../core/retry.js';
 import { planBatches, type Batch, type BatchLimits } from './batch-plan.js';
 import type { PreparedMessage } from './send-input.js';
 
@@ -29,9 +24,13 @@ export interface SendContext extends BatchLimits {
   queueUrl: string;
   maxBatchesInFlight: number;
   retry: ResolvedRetryOptions;
+  /** The longest one attempt may take, in ms. */
+  requestTimeoutMs: number;
   /** Aborted when the stream is destroyed: aborts requests in flight and backoff sleeps. */
   signal: AbortSignal;
   onRetry: OnRetry;
+  /** Where a throwing `onRetry` goes. */
+  onListenerError: (error: unknown) => void;
   /** SQS accepted `count` messages of one request. */
   onSent: (count: number) => void;
   /** A request started (`+1`) or ended (`-1`). */
@@ -173,8 +172,10 @@ interface Pending {
 }
 
 /**
- * Sends one batch until every entry is accepted. Resolves with the error that fails the stream
- * (permanent, or out of attempts), or undefined when done or stopped by another batch's failure.
+ * Sends one batch until every entry is accepted, in the one request loop (each attempt under
+ * `requestTimeoutMs`; only the entries SQS did not accept are sent again). Resolves with the
+ * error that fails the stream (permanent, or out of attempts), or undefined when done or
+ * stopped by another batch's failure.
  */
 async function sendBatch(
   batch: Batch,
@@ -188,85 +189,102 @@ async function sendBatch(
     id: String(position),
     message,
   }));
-  for (let attempt = 1; ; attempt++) {
-    let retryError: unknown;
-    context.onRequest(1);
-    try {
-      const out = await client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: pending.map(({ id, message }) => ({ Id: id, ...message.entry })),
-        }),
-        { abortSignal: context.signal },
-      );
-      const requestOrder = pending;
-      const byId = new Map(pending.map((entry) => [entry.id, entry]));
-      let accepted = 0;
-      for (const success of out.Successful ?? []) {
-        const entry = byId.get(success.Id ?? '');
-        if (entry === undefined) continue;
-        byId.delete(entry.id);
-        accepted++;
-        settle(entry.message, null);
-      }
-      if (accepted > 0) context.onSent(accepted);
-      const transient: BatchResultErrorEntry[] = [];
-      for (const failed of out.Failed ?? []) {
-        const entry = byId.get(failed.Id ?? '');
-        if (entry === undefined) continue;
-        if (!isTransientEntry(failed)) {
-          const error = entryError(entry.message, failed, queueUrl);
-          settle(entry.message, error);
-          return error;
+  let attempts = 0;
+  let lastTransient: BatchResultErrorEntry | undefined;
+  try {
+    return await runRequest<Error | undefined>({
+      operation: 'SendMessageBatch',
+      queueUrl,
+      policy: { retry, requestTimeoutMs: context.requestTimeoutMs },
+      signal: context.signal,
+      sleepSignal: stop,
+      messageCount: pending.length,
+      onRetry: context.onRetry,
+      onListenerError: context.onListenerError,
+      attempt: async ({ signal, number, trace }) => {
+        attempts = number;
+        if (trace !== undefined) trace.messageCount = pending.length;
+        context.onRequest(1);
+        let out;
+        try {
+          out = await client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: pending.map(({ id, message }) => ({ Id: id, ...message.entry })),
+            }),
+            { abortSignal: signal },
+          );
+        } finally {
+          context.onRequest(-1);
         }
-        transient.push(failed);
-      }
-      // Entries SQS neither accepted nor rejected are not known to be sent: retry them too.
-      pending = pending.filter((entry) => byId.has(entry.id));
-      if (pending.length === 0) return undefined;
-      const first: BatchResultErrorEntry = transient[0] ?? {
-        Id: undefined,
-        Code: 'MissingFromResponse',
-        SenderFault: false,
-      };
-      debug(
-        'SendMessageBatch: %d accepted, %d to retry (%s)',
-        accepted,
-        pending.length,
-        first.Code,
-      );
-      if (context.fifo) warnIfReordered(requestOrder, pending);
-      retryError = new BatchEntryError(
-        `SQS could not take ${pending.length} of ${byId.size + accepted} entries of SendMessageBatch on queue \`${queueUrl}\` for now (${first.Code ?? 'Unknown'}${first.Message ? `: ${first.Message}` : ''}); retrying them`,
-        false,
-        { operation: 'SendMessageBatch', queue: queueUrl, code: first.Code, cause: first },
-      );
-      if (attempt >= retry.numOfAttempts) {
-        const last = pending[0] as Pending;
-        const error = new BatchEntryError(
-          `SQS did not accept ${describeEntry(last.message)} after ${attempt} attempts on queue \`${queueUrl}\` (${first.Code ?? 'Unknown'}). It was not sent; retry later, or raise \`retry.numOfAttempts\`.`,
-          false,
-          { operation: 'SendMessageBatch', queue: queueUrl, code: first.Code, cause: first },
+        const requestOrder = pending;
+        const byId = new Map(pending.map((entry) => [entry.id, entry]));
+        let accepted = 0;
+        for (const success of out.Successful ?? []) {
+          const entry = byId.get(success.Id ?? '');
+          if (entry === undefined) continue;
+          byId.delete(entry.id);
+          accepted++;
+          settle(entry.message, null);
+        }
+        if (accepted > 0) context.onSent(accepted);
+        const transient: BatchResultErrorEntry[] = [];
+        for (const failed of out.Failed ?? []) {
+          const entry = byId.get(failed.Id ?? '');
+          if (entry === undefined) continue;
+          if (!isTransientEntry(failed)) {
+            const error = entryError(entry.message, failed, queueUrl);
+            settle(entry.message, error);
+            return error;
+          }
+          transient.push(failed);
+        }
+        // Entries SQS neither accepted nor rejected are not known to be sent: retry them too.
+        pending = pending.filter((entry) => byId.has(entry.id));
+        if (pending.length === 0) return undefined;
+        const first: BatchResultErrorEntry = transient[0] ?? {
+          Id: undefined,
+          Code: 'MissingFromResponse',
+          SenderFault: false,
+        };
+        lastTransient = first;
+        debug(
+          'SendMessageBatch: %d accepted, %d to retry (%s)',
+          accepted,
+          pending.length,
+          first.Code,
         );
-        for (const entry of pending) settle(entry.message, error);
-        return error;
-      }
-    } catch (error) {
-      if (context.signal.aborted || isAbortError(error)) return undefined;
-      if (!isTransientError(error) || attempt >= retry.numOfAttempts) {
-        return toStreamError(error, 'SendMessageBatch', queueUrl);
-      }
-      retryError = error;
-    } finally {
-      context.onRequest(-1);
+        if (context.fifo) warnIfReordered(requestOrder, pending);
+        return new Again(
+          new BatchEntryError(
+            `SQS could not take ${pending.length} of ${byId.size + accepted} entries of SendMessageBatch on queue \`${queueUrl}\` for now (${first.Code ?? 'Unknown'}${first.Message ? `: ${first.Message}` : ''}); retrying them`,
+            false,
+            { operation: 'SendMessageBatch', queue: queueUrl, code: first.Code, cause: first },
+          ),
+        );
+      },
+    });
+  } catch (error) {
+    if (context.signal.aborted || stop.aborted || isAbortError(error)) return undefined;
+    if (
+      lastTransient !== undefined &&
+      attempts >= retry.numOfAttempts &&
+      error instanceof BatchEntryError
+    ) {
+      const last = pending[0] as Pending;
+      const exhausted = new BatchEntryError(
+        `SQS did not accept ${describeEntry(last.message)} after ${attempts} attempts on queue \`${queueUrl}\` (${lastTransient.Code ?? 'Unknown'}). It was not sent; retry later, or raise \`retry.numOfAttempts\`.`,
+        false,
+        {
+          operation: 'SendMessageBatch',
+          queue: queueUrl,
+          code: lastTransient.Code,
+          cause: lastTransient,
+        },
+      );
+      for (const entry of pending) settle(entry.message, exhausted);
+      return exhausted;
     }
-    if (stop.aborted) return undefined;
-    const delay = backoffDelay(retry, attempt);
-    context.onRetry(retryError, attempt, delay);
-    try {
-      await sleep(delay, stop);
-    } catch {
-      return undefined;
-    }
+    return toStreamError(error, 'SendMessageBatch', queueUrl);
   }
 }

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
 import { debug } from '../core/debug.js';
+import { SqsStreamError } from '../core/errors.js';
 import { isFifoQueue, resolveQueueUrl } from '../core/queue.js';
 import { abortError, type OnRetry } from '../core/retry.js';
 import { sendAll, type SendContext } from './send-batches.js';
@@ -34,6 +35,11 @@ export interface SqsWritableStats {
   errorsRetried: number;
   /** SendMessageBatch requests in flight now. */
   inFlight: number;
+  /**
+   * Messages written that were not sent: invalid, refused by SQS, or not confirmed within
+   * `shutdownTimeoutMs` of `end()`. Each one's write callback got the error.
+   */
+  failed: number;
 }
 
 type WriteCallback = (error?: Error | null) => void;
@@ -60,7 +66,13 @@ interface Item {
  */
 export class SqsWritable extends Writable {
   /** Live counters; read at any time. */
-  readonly stats: SqsWritableStats = { sent: 0, sendRequests: 0, errorsRetried: 0, inFlight: 0 };
+  readonly stats: SqsWritableStats = {
+    sent: 0,
+    sendRequests: 0,
+    errorsRetried: 0,
+    inFlight: 0,
+    failed: 0,
+  };
 
   readonly #options: NormalizedWritableOptions;
   readonly #client: SQSClient;
@@ -73,6 +85,7 @@ export class SqsWritable extends Writable {
   /** The queue URL resolution started in `_construct`; sends wait for it. */
   #ready: Promise<void> = Promise.resolve();
   #waitingForCompany = false;
+  #endTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SqsWritableOptions) {
     const normalized = normalizeWritableOptions(options);
@@ -107,9 +120,28 @@ export class SqsWritable extends Writable {
 
   readonly #onRetry: OnRetry = (error, attempt, delayMs) => {
     this.stats.errorsRetried += 1;
-    debug('writable: retry %d in %d ms', attempt, delayMs);
     this.emit('retry', error, attempt, delayMs);
   };
+
+  /**
+   * A listener of this stream threw: the stream is destroyed with its error (the send it
+   * interrupted still ends: its write callbacks fire), never left hanging.
+   */
+  readonly #onListenerError = (error: unknown): void => {
+    if (!this.destroyed) this.destroy(error as Error);
+    else
+      process.nextTick(() => {
+        throw error;
+      });
+  };
+
+  #emitSafely(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.#onListenerError(error);
+    }
+  }
 
   /**
    * Starts resolving a `queueName` without holding construction up: Node defers `_destroy`
@@ -121,9 +153,10 @@ export class SqsWritable extends Writable {
       { queueUrl: this.#options.queueUrl, queueName: this.#options.queueName },
       {
         client: this.#client,
-        retry: this.#options.retry,
+        policy: { retry: this.#options.retry, requestTimeoutMs: this.#options.requestTimeoutMs },
         signal: this.#lifetime.signal,
         onRetry: this.#onRetry,
+        onListenerError: this.#onListenerError,
       },
     ).then((queueUrl) => {
       this.#queueUrl = queueUrl;
@@ -183,7 +216,9 @@ export class SqsWritable extends Writable {
       });
     }
     return super.write(item, (error) => {
-      item.callback?.(item.result === undefined ? error : item.result);
+      const result = item.result === undefined ? error : item.result;
+      if (result !== null && result !== undefined) this.stats.failed += 1;
+      item.callback?.(result);
     });
   }
 
@@ -199,7 +234,33 @@ export class SqsWritable extends Writable {
     if (typeof chunk === 'function') return super.end(chunk);
     if (typeof encoding === 'function') callback = encoding;
     if (chunk !== undefined && chunk !== null) this.write(chunk);
+    this.#boundEnd();
     return super.end(callback);
+  }
+
+  /**
+   * `end()` settles within `shutdownTimeoutMs` even when SQS does not answer (invariant 11):
+   * past it, the sends in flight are aborted and the stream is destroyed with an error saying
+   * how many messages were not confirmed (their write callbacks get it; `stats.failed` counts
+   * them). A message SQS may have accepted without the answer arriving can still be delivered.
+   */
+  #boundEnd(): void {
+    if (this.#endTimer !== undefined || this.destroyed || this.writableFinished) return;
+    const timeoutMs = this.#options.shutdownTimeoutMs;
+    this.#endTimer = setTimeout(() => {
+      if (this.destroyed || this.writableFinished) return;
+      const waiting = this.writableLength;
+      debug('writable: %d messages not confirmed within %d ms of end()', waiting, timeoutMs);
+      this.destroy(
+        new SqsStreamError(
+          `end(): SQS did not confirm ${waiting} messages on queue \`${this.#queue}\` within ` +
+            `shutdownTimeoutMs (${timeoutMs} ms); they may not have been sent. Their write ` +
+            'callbacks failed; send them again (with a FIFO deduplication id if duplicates matter).',
+          { operation: 'SendMessageBatch', queue: this.#queue, code: 'ShutdownTimeout' },
+        ),
+      );
+    }, timeoutMs);
+    this.once('close', () => clearTimeout(this.#endTimer));
   }
 
   override _write(chunk: Item, _encoding: BufferEncoding, callback: WriteCallback): void {
@@ -256,11 +317,13 @@ export class SqsWritable extends Writable {
       maxBatchBytes: SQS_MAX_BATCH_BYTES,
       maxBatchesInFlight: this.#options.maxBatchesInFlight,
       retry: this.#options.retry,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
       signal: this.#lifetime.signal,
       onRetry: this.#onRetry,
+      onListenerError: this.#onListenerError,
       onSent: (count) => {
         this.stats.sent += count;
-        this.emit('sent', count);
+        this.#emitSafely('sent', count);
       },
       onRequest: (delta) => {
         this.stats.inFlight += delta;

@@ -17,7 +17,7 @@ export interface RequestOptions {
 export interface RequestContext {
   /** Read on every request, not copied: they are the acknowledger's own options. */
   readonly options: RequestOptions;
-  /** Aborts the request; only the acknowledger's `abort()` fires it. */
+  /** Aborts every request of the batcher; only its `abort()` fires it. */
   readonly signal: AbortSignal;
   /** Settles an entry SQS confirmed. */
   finish(entry: Entry, outcome: EntryOutcome): void;
@@ -32,36 +32,28 @@ export async function sendBatchRequest(
   context: RequestContext,
   operation: Operation,
   round: Entry[],
+  signal: AbortSignal,
 ): Promise<Array<[Entry, BatchResultErrorEntry]>> {
   const { client, queueUrl, stats } = context.options;
-  const options = { abortSignal: context.signal };
-  let out: { Successful?: Array<{ Id?: string | undefined }>; Failed?: BatchResultErrorEntry[] };
+  const ids = (entry: Entry, i: number) => ({
+    Id: String(i),
+    ReceiptHandle: entry.message.receiptHandle,
+  });
+  let command: DeleteMessageBatchCommand | ChangeMessageVisibilityBatchCommand;
   if (operation === 'DeleteMessageBatch') {
     stats.deleteRequests++;
-    out = await client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: round.map((entry, i) => ({
-          Id: String(i),
-          ReceiptHandle: entry.message.receiptHandle,
-        })),
-      }),
-      options,
-    );
+    command = new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: round.map(ids) });
   } else {
     stats.visibilityRequests++;
-    out = await client.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: round.map((entry, i) => ({
-          Id: String(i),
-          ReceiptHandle: entry.message.receiptHandle,
-          VisibilityTimeout: entry.seconds,
-        })),
-      }),
-      options,
-    );
+    command = new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: round.map((entry, i) => ({ ...ids(entry, i), VisibilityTimeout: entry.seconds })),
+    });
   }
+  // Both answer { Successful: [{ Id }], Failed: [...] }; only the command differs.
+  const out = (await client.send(command as DeleteMessageBatchCommand, {
+    abortSignal: signal,
+  })) as { Successful?: Array<{ Id?: string | undefined }>; Failed?: BatchResultErrorEntry[] };
   const sentAt = round[0]?.sentAt ?? Date.now();
   const unanswered = new Map(round.map((entry, i) => [String(i), entry]));
   for (const ok of out.Successful ?? []) {

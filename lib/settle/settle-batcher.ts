@@ -148,6 +148,21 @@ export class SettleBatcher {
   }
 
   /**
+   * Gives up on every entry of the given kinds not yet confirmed: each rejects with the error
+   * `reason` makes for it, and returns how many. Requests in flight end on their own deadline; a
+   * batch whose entries are all given up stops retrying. Later entries are taken as usual.
+   */
+  giveUp(kinds: ReadonlySet<EntryKind>, reason: (entry: Entry) => SqsStreamError): number {
+    let count = 0;
+    for (const entry of [...this.#open]) {
+      if (!kinds.has(entry.kind)) continue;
+      count++;
+      this.#finish(entry, reason(entry));
+    }
+    return count;
+  }
+
+  /**
    * Aborts every request in flight (through the internal AbortController every request
    * carries) and rejects every entry not yet confirmed. Later entries are rejected at once.
    */

@@ -104,6 +104,22 @@ export function abortError(entry: Entry, queue: string): SqsStreamError {
   );
 }
 
+/** The entry was given up at shutdown: SQS did not confirm it within `shutdownTimeoutMs`. */
+export function shutdownError(entry: Entry, queue: string, timeoutMs: number): SqsStreamError {
+  return new SqsStreamError(
+    `SQS did not confirm the request to ${action(entry.kind, entry.seconds)} message ` +
+      `${entry.message.messageId} on queue \`${queue}\` within shutdownTimeoutMs (${timeoutMs} ms); ` +
+      'the stream stopped waiting. The message stays invisible until its visibility timeout runs ' +
+      'out, then is delivered again (nothing is lost).',
+    {
+      operation: entry.lane.operation,
+      queue,
+      code: 'ShutdownTimeout',
+      messageId: entry.message.messageId,
+    },
+  );
+}
+
 /** The entry still failed transiently after its last attempt; `error` is the last failure. */
 export function exhaustedError(
   entry: Entry,

@@ -15,4 +15,8 @@ export interface SettleStats {
   errorsRetried: number;
   /** Messages received and not yet settled (buffered or being processed). */
   held: number;
+  /** Acks (deletes) that failed: SQS refused them, or they were not confirmed in time. */
+  ackFailed: number;
+  /** Nacks and releases that failed; those messages come back after their visibility timeout. */
+  releaseFailed: number;
 }

@@ -1,12 +1,14 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SettleBatcher, type EntryOutcome } from './settle-batcher.js';
+import { SettleBatcher, type EntryKind, type EntryOutcome } from './settle-batcher.js';
+import { shutdownError } from './settle-errors.js';
 import { debug } from '../core/debug.js';
 import type { SqsStreamError } from '../core/errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
 import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
 import { notify } from '../core/notify.js';
-import type { OnRetry, ResolvedRetryOptions } from '../core/retry.js';
+import type { RequestPolicy } from '../core/request-loop.js';
+import type { OnRetry } from '../core/retry.js';
 import type { SettleStats } from './settle-stats.js';
 import { heartbeatError, releaseError } from './tracker-errors.js';
 
@@ -15,7 +17,7 @@ export interface TrackerOptions {
   queueUrl: string;
   /** Updated in place: acked, released, deleteRequests, visibilityRequests, errorsRetried, held. */
   stats: SettleStats;
-  retry: ResolvedRetryOptions;
+  policy: RequestPolicy;
   /** Flush when 10 entries wait or this long (ms) after the first one started waiting. */
   ackBatchWindowMs: number;
   /** Extend the visibility of held messages before it runs out. */
@@ -28,6 +30,8 @@ export interface TrackerOptions {
   /** A nack, or a release on destroy. */
   onRelease?: ((message: SqsMessage) => void) | undefined;
   onRetry?: OnRetry | undefined;
+  /** Where a throwing `onRetry` goes. */
+  onListenerError?: ((error: unknown) => void) | undefined;
   /** A heartbeat extension failed for a message still held; never fatal. */
   onHeartbeatError?: ((error: SqsStreamError) => void) | undefined;
 }
@@ -42,6 +46,8 @@ export function trackerOf(message: SqsMessage): MessageTracker | undefined {
 }
 
 function noop(): void {}
+
+const SETTLE_KINDS: ReadonlySet<EntryKind> = new Set(['delete', 'nack']);
 
 /**
  * One per stream: knows which received messages are still held (unsettled), settles them through
@@ -63,9 +69,10 @@ export class MessageTracker implements MessageSettler {
       client: options.client,
       queueUrl: options.queueUrl,
       stats: options.stats,
-      retry: options.retry,
+      policy: options.policy,
       batchWindowMs: options.ackBatchWindowMs,
       onRetry: options.onRetry,
+      onListenerError: options.onListenerError,
       onIdle: () => this.#idle.check(),
     });
     if (options.heartbeat && options.visibilityTimeout >= 1) {
@@ -109,11 +116,17 @@ export class MessageTracker implements MessageSettler {
       this.#forget(message);
       return this.#acks.delete(message);
     });
-    return deleted.then((outcome) => {
-      if (outcome.status !== 'confirmed') return;
-      this.#options.stats.acked++;
-      notify(this.#options.onAck, message);
-    });
+    return deleted.then(
+      (outcome) => {
+        if (outcome.status !== 'confirmed') return;
+        this.#options.stats.acked++;
+        notify(this.#options.onAck, message);
+      },
+      (error: unknown) => {
+        this.#options.stats.ackFailed++;
+        throw error;
+      },
+    );
   }
 
   /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
@@ -122,11 +135,17 @@ export class MessageTracker implements MessageSettler {
       this.#forget(message);
       return this.#acks.changeVisibility(message, delaySeconds, 'nack');
     });
-    return changed.then((outcome) => {
-      if (outcome.status !== 'confirmed') return;
-      this.#options.stats.released++;
-      notify(this.#options.onRelease, message);
-    });
+    return changed.then(
+      (outcome) => {
+        if (outcome.status !== 'confirmed') return;
+        this.#options.stats.released++;
+        notify(this.#options.onRelease, message);
+      },
+      (error: unknown) => {
+        this.#options.stats.releaseFailed++;
+        throw error;
+      },
+    );
   }
 
   /**
@@ -175,11 +194,17 @@ export class MessageTracker implements MessageSettler {
     debug('releasing %d held messages', messages.length);
     const releases = this.#idle.settling(() =>
       messages.map((message) => {
-        const released = this.#acks.changeVisibility(message, 0, 'release').then((outcome) => {
-          if (outcome.status !== 'confirmed') return;
-          this.#options.stats.released++;
-          notify(this.#options.onRelease, message);
-        });
+        const released = this.#acks.changeVisibility(message, 0, 'release').then(
+          (outcome) => {
+            if (outcome.status !== 'confirmed') return;
+            this.#options.stats.released++;
+            notify(this.#options.onRelease, message);
+          },
+          (error: unknown) => {
+            this.#options.stats.releaseFailed++;
+            throw error;
+          },
+        );
         // Nobody may ever ask the message for this promise: its failure is reported below.
         released.catch(noop);
         message.markReleased(released);
@@ -225,6 +250,17 @@ export class MessageTracker implements MessageSettler {
     this.#closed = true;
     this.#heartbeat?.stop();
     this.#acks.stopHeartbeats();
+  }
+
+  /**
+   * Gives up on the acks and nacks not yet confirmed (a bounded `stop()` ran out of time): each
+   * rejects with an `SqsStreamError` saying so, and counts as failed. Returns how many. Acks
+   * asked for later are sent as usual; heartbeats go on for messages still held.
+   */
+  giveUpSettles(timeoutMs: number): number {
+    return this.#acks.giveUp(SETTLE_KINDS, (entry) =>
+      shutdownError(entry, this.#options.queueUrl, timeoutMs),
+    );
   }
 
   /**
