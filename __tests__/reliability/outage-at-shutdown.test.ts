@@ -104,16 +104,25 @@ describeProxied('an outage at shutdown (connections refused)', () => {
     expect(new Set(left.map((m) => m.Body)).size).toBe(left.length);
   });
 
-  it('SqsWritable end() settles within shutdownTimeoutMs, failing the unsent writes, stats.failed counted', async () => {
-    const { result, sent, left, stats } = await scenario('end-in-outage', 25, { sentBefore: 10 });
-    expect(result['endMs']).toBeLessThan(BOUND_MS);
-    expect(result['first']).toEqual({ ok: 10 });
-    expect((result['ended'] as { error?: string }).error).toBeDefined();
-    const during = result['writesDuring'] as Record<string, number>;
-    expect(during['ok']).toBeUndefined();
-    expect(Object.values(during).reduce((a, b) => a + b, 0)).toBe(15);
-    expect(stats['failed']).toBe(15);
-    // Refused connections never reach SQS: exactly the 10 confirmed writes arrived.
-    expect(left.map((m) => m.Body).sort()).toEqual(sent.slice(0, 10).sort());
-  });
+  it.each([
+    ['end(callback)', true],
+    ['end()', false],
+  ])(
+    'SqsWritable %s settles within shutdownTimeoutMs, failing the unsent writes, stats.failed counted',
+    async (_form, endWithCallback) => {
+      const { result, sent, left, stats } = await scenario('end-in-outage', 25, {
+        sentBefore: 10,
+        endWithCallback,
+      });
+      expect(result['endMs']).toBeLessThan(BOUND_MS);
+      expect(result['first']).toEqual({ ok: 10 });
+      expect((result['ended'] as { error?: string }).error).toBeDefined();
+      const during = result['writesDuring'] as Record<string, number>;
+      expect(during['ok']).toBeUndefined();
+      expect(Object.values(during).reduce((a, b) => a + b, 0)).toBe(15);
+      expect(stats['failed']).toBe(15);
+      // Refused connections never reach SQS: exactly the 10 confirmed writes arrived.
+      expect(left.map((m) => m.Body).sort()).toEqual(sent.slice(0, 10).sort());
+    },
+  );
 });

@@ -31,6 +31,8 @@ export interface ScenarioConfig {
   ackedDuring?: number;
   /** end: messages sent before the outage. */
   sentBefore?: number;
+  /** end: `end(callback)` (default) or `end()` alone, the outcome from the events. */
+  endWithCallback?: boolean;
   visibilityTimeout?: number;
   faults?: FaultOptions;
   bodyPrefix?: string;
@@ -170,9 +172,16 @@ async function endInOutage(ctx: Context): Promise<Result> {
   await proxy.outage();
   const rest = indices.slice(before).map(write);
   const start = Date.now();
-  const ended = await new Promise<{ error?: string }>((resolve) =>
-    sink.end((error?: Error | null) => resolve(error ? { error: nameOf(error) } : {})),
-  );
+  const ended = await new Promise<{ error?: string }>((resolve) => {
+    if (config.endWithCallback === false) {
+      // end() alone; the outcome from the stream's events.
+      sink.once('error', (error) => resolve({ error: nameOf(error) }));
+      sink.once('finish', () => resolve({}));
+      sink.end();
+    } else {
+      sink.end((error?: Error | null) => resolve(error ? { error: nameOf(error) } : {}));
+    }
+  });
   const endMs = since(start);
   const writesDuring = await outcomes(rest);
   return { endMs, ended, first, writesDuring, retries: retries.length, stats: { ...sink.stats } };
