@@ -2,66 +2,23 @@
  * The fault proxy itself, against a tiny fake SQS (node:http answering the JSON protocol), so
  * that what it injects is known to reach the SDK as the errors the streams classify.
  */
-import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { isTransientError } from '../../lib/core/classify';
-import { startSqsProxy, type FaultKind, type SqsProxy } from '../support/sqs-proxy';
+import { startSqsProxy, type FaultKind } from '../support/sqs-proxy';
+import { startProxyHarness, type ProxyHarness } from '../support/reliability-proxy-harness';
 
-let upstream: http.Server;
+let harness: ProxyHarness;
 let target: string;
-const seen: string[] = [];
-
+let seen: string[];
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push(String(req.headers['x-amz-target']));
-      const md5 = createHash('md5').update('b').digest('hex');
-      const body = `{"Messages":[{"MessageId":"m-1","ReceiptHandle":"rh-1","Body":"b","MD5OfBody":"${md5}"}],"QueueUrl":"http://q"}`;
-      res.writeHead(200, {
-        'content-type': 'application/x-amz-json-1.0',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  harness = await startProxyHarness();
+  ({ target, seen } = harness);
 });
+afterAll(() => harness.close());
+afterEach(() => harness.reset());
 
-afterAll(async () => {
-  upstream.closeAllConnections();
-  await new Promise((resolve) => upstream.close(resolve));
-});
-
-const proxies: SqsProxy[] = [];
-const clients: SQSClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-  seen.length = 0;
-});
-
-async function proxied(options: Omit<Parameters<typeof startSqsProxy>[0], 'target'>) {
-  const proxy = await startSqsProxy({ target, ...options });
-  proxies.push(proxy);
-  // One attempt: the SDK's own retries would hide what the proxy did.
-  const client = new SQSClient({
-    endpoint: proxy.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDPROXYTEST', secretAccessKey: 'proxy-test-secret' },
-    maxAttempts: 1,
-  });
-  clients.push(client);
-  return { proxy, client };
-}
-
-const receive = (client: SQSClient) =>
-  client.send(
-    new ReceiveMessageCommand({ QueueUrl: `${target}/000000000000/q`, WaitTimeSeconds: 0 }),
-  );
+const proxied = (options: Parameters<ProxyHarness['proxied']>[0]) => harness.proxied(options);
+const receive = (client: Parameters<ProxyHarness['receive']>[0]) => harness.receive(client);
 
 describe('sqs-proxy', () => {
   it('forwards requests and counts them by action', async () => {
@@ -224,5 +181,8 @@ describe('sqs-proxy', () => {
     await expect(
       startSqsProxy({ target, faults: { rate: 0.1, kinds: ['teapot' as FaultKind] } }),
     ).rejects.toThrow(/faults.kinds/);
+    await expect(
+      startSqsProxy({ target, faults: { rate: 0.1, kinds: ['slow'], slowMs: -1 } }),
+    ).rejects.toThrow(/faults.slowMs/);
   });
 });

@@ -6,10 +6,11 @@
  * process with `node -r ts-node/register/transpile-only`.
  *
  * ```ts
- * const proxy = await startSqsProxy({ target: endpoint, faults: { rate: 0.1, kinds: ['500', 'throttle'], seed: 1 } });
+ * const proxy = await startSqsProxy({ target: endpoint, faults: { rate: 0.1, kinds: ['500', 'hang'], seed: 1 } });
  * const client = new SQSClient({ endpoint: proxy.endpoint, region, credentials });
  * ...
- * console.log(proxy.counts.ReceiveMessage, proxy.injected);
+ * console.log(proxy.counts.ReceiveMessage, proxy.injected, proxy.abandoned);
+ * await proxy.outage(); ... await proxy.restore(); // ECONNREFUSED in between
  * await proxy.close();
  * ```
  *
@@ -26,169 +27,68 @@
  *                of answering: the response is lost (a received batch stays invisible until its
  *                timeout, a sent batch may be sent again on retry). Not in the default kinds.
  * - `'spike'`    `spikeMs` of extra latency before forwarding, then a normal answer.
+ * - `'hang'`     the request is read and never answered, not forwarded (SQS never saw it): the
+ *                connection stays open until the client gives up (destroys it) or the proxy
+ *                closes. Only a client-side deadline ends it.
+ * - `'stall'`    the status line and headers of a 200 (with a `content-length`) are sent, then
+ *                nothing; not forwarded. The client has a response and waits on its body.
+ * - `'slow'`     forwarded at once, and the answer held back `slowMs`, then sent. It forwards
+ *                BEFORE the delay on purpose: latency past a client's deadline means SQS acted
+ *                (handed a batch out, deleted, sent) on a request the client gave up on, and
+ *                that is what a deadline must survive (a received batch comes back after its
+ *                visibility timeout, a sent batch may be sent twice). `'spike'` is the other
+ *                order (latency before SQS sees the request).
+ * - `'refuse'`   an outage: the connection is cut unanswered (not forwarded), the listening port
+ *                closes for `refuseMs` (every open connection cut), so connection attempts get
+ *                ECONNREFUSED from the kernel, then it listens again on the same port. The same
+ *                outage, for as long as a test wants, is `outage(forMs?)` / `restore()`.
+ *
+ * `injected` and `injectedByAction` count faults drawn; `outages` counts port closings, drawn or
+ * called (refused connection attempts never reach the proxy, so they cannot be counted).
+ * `abandoned` lists the requests a `'hang'`, `'stall'` or `'slow'` held until the client gave up,
+ * with how long each was held: the time a hung connection cost.
  *
  * Only loopback targets are accepted, and the proxy listens on 127.0.0.1 only. It is bounded: it
- * closes itself after `maxRequests` requests or `maxDurationMs`, whichever comes first.
+ * closes itself after `maxRequests` requests or `maxDurationMs`, whichever comes first; closing
+ * destroys every connection, hung ones included.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import {
+  FAULT_KINDS,
+  actionOf,
+  answerError,
+  checkFaults,
+  delay,
+  seededRandom,
+  stallResponse,
+  type FaultKind,
+  type FaultOptions,
+} from './reliability-proxy-kinds';
+import { listenWithOutages } from './reliability-proxy-listener';
+import {
+  forwarder,
+  type AbandonedRequest,
+  type SqsProxy,
+  type SqsProxyOptions,
+} from './reliability-proxy-types';
 
-export type FaultKind = '500' | '503' | 'throttle' | 'reset' | 'drop' | 'spike';
-
-export const FAULT_KINDS: readonly FaultKind[] = [
-  '500',
-  '503',
-  'throttle',
-  'reset',
-  'drop',
-  'spike',
-];
-
-export interface FaultOptions {
-  /** Share of eligible requests that get a fault, 0 to 1. */
-  rate: number;
-  /** Which faults to draw from, equally likely. */
-  kinds: FaultKind[];
-  /** Extra latency of a `'spike'`, in ms. @default 1000 */
-  spikeMs?: number;
-  /** Seed of the fault generator: the same seed gives the same sequence of decisions. @default 1 */
-  seed?: number;
-  /** Only these actions (X-Amz-Target's action, e.g. `'ReceiveMessage'`) get faults. @default all */
-  actions?: string[];
-  /** The error code of a `'throttle'`. @default 'RequestThrottled' */
-  throttleCode?: 'RequestThrottled' | 'ThrottlingException';
-}
-
-export interface SqsProxyOptions {
-  /** The SQS endpoint to forward to, e.g. `http://127.0.0.1:4566`; must be loopback. */
-  target: string;
-  /** Added round-trip time per request, in ms (half before forwarding, half before answering). @default 0 */
-  latencyMs?: number;
-  /** Faults to inject; none when omitted. Change later with `setFaults`. */
-  faults?: FaultOptions | null;
-  /** The proxy closes itself after this many requests. @default 1_000_000 */
-  maxRequests?: number;
-  /** The proxy closes itself after this long, in ms (the timer does not keep a process alive). @default 1_800_000 */
-  maxDurationMs?: number;
-  /**
-   * Called when a request arrives, once the target has answered it (`'forwarded'`: SQS acted,
-   * the client does not know yet; with latency, the answer is still on its way), and when a
-   * fault was injected. For tests that must act inside that window. Must not throw.
-   */
-  onEvent?: (event: SqsProxyEvent) => void;
-}
-
-export interface SqsProxyEvent {
-  phase: 'arrived' | 'forwarded' | 'faulted';
-  action: string;
-  /** The request's number, from 1, in arrival order. */
-  request: number;
-  /** Per action, the request's number, from 1. */
-  ofAction: number;
-  fault?: FaultKind;
-}
-
-export interface SqsProxy {
-  /** Give this to the SQSClient as `endpoint`. */
-  readonly endpoint: string;
-  /** Requests seen, by action (`ReceiveMessage`, `DeleteMessageBatch`, ...), faulted ones included. Live. */
-  readonly counts: Record<string, number>;
-  /** Faults injected, by kind (every kind present, 0 when none). Live. */
-  readonly injected: Record<FaultKind, number>;
-  /** Faults injected, by action then kind. Live. */
-  readonly injectedByAction: Record<string, Partial<Record<FaultKind, number>>>;
-  /** Requests seen in all. */
-  readonly requests: number;
-  /** Why the proxy closed (`'close()'`, `'maxRequests'`, `'maxDurationMs'`), once it has. */
-  readonly closedReason: string | undefined;
-  /** Replaces the faults (`null` turns them off). The generator keeps its sequence unless `seed` is given. */
-  setFaults(faults: FaultOptions | null): void;
-  /** Replaces the added round-trip time. */
-  setLatency(latencyMs: number): void;
-  /** Stops listening, cuts open connections and resolves once the server is closed. Idempotent. */
-  close(): Promise<void>;
-}
+export {
+  FAULT_KINDS,
+  HOLDING_KINDS,
+  totalInjected,
+  type FaultKind,
+  type FaultOptions,
+} from './reliability-proxy-kinds';
+export type {
+  AbandonedRequest,
+  SqsProxy,
+  SqsProxyEvent,
+  SqsProxyOptions,
+} from './reliability-proxy-types';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-/** mulberry32: small, fast, good enough to spread faults; deterministic per seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function checkFaults(faults: FaultOptions | null | undefined): FaultOptions | null {
-  if (faults === undefined || faults === null) return null;
-  if (typeof faults.rate !== 'number' || !(faults.rate >= 0 && faults.rate <= 1)) {
-    throw new RangeError(
-      `Expected \`faults.rate\` to be a number from 0 to 1, got \`${String(faults.rate)}\``,
-    );
-  }
-  if (!Array.isArray(faults.kinds) || faults.kinds.some((k) => !FAULT_KINDS.includes(k))) {
-    throw new TypeError(`Expected \`faults.kinds\` to be an array of ${FAULT_KINDS.join(', ')}`);
-  }
-  if (faults.rate > 0 && faults.kinds.length === 0) {
-    throw new TypeError('Expected `faults.kinds` to name at least one kind when `faults.rate` > 0');
-  }
-  return { ...faults, kinds: [...faults.kinds] };
-}
-
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
-}
-
-/** The S3 action of a path-style request (`/bucket` or `/bucket/key`), signed for service s3. */
-function s3ActionOf(req: http.IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (typeof auth !== 'string' || !auth.includes('/s3/aws4_request')) return undefined;
-  const path = (req.url ?? '/').split('?')[0] ?? '/';
-  const onObject = path.split('/').filter(Boolean).length > 1;
-  const verb: Record<string, string> = onObject
-    ? { PUT: 'PutObject', GET: 'GetObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }
-    : { PUT: 'CreateBucket', DELETE: 'DeleteBucket', GET: 'ListObjects', HEAD: 'HeadBucket' };
-  return verb[req.method ?? ''] ?? `S3 ${req.method ?? '?'}`;
-}
-
-/**
- * The action of a request: S3's from its method and path (S3 on the same port, as fauxqs and
- * LocalStack serve it), else the SQS JSON protocol's X-Amz-Target, else the query protocol's
- * `Action=`.
- */
-function actionOf(req: http.IncomingMessage, body: Buffer): string {
-  const s3 = s3ActionOf(req);
-  if (s3 !== undefined) return s3;
-  const target = req.headers['x-amz-target'];
-  if (typeof target === 'string' && target.length > 0) {
-    const dot = target.lastIndexOf('.');
-    return dot === -1 ? target : target.slice(dot + 1);
-  }
-  const match = /(?:^|&)Action=([A-Za-z]+)/.exec(body.subarray(0, 4096).toString('latin1'));
-  return match?.[1] ?? 'unknown';
-}
-
-function errorResponse(
-  res: http.ServerResponse,
-  status: number,
-  code: string,
-  fault: 'Sender' | 'Receiver',
-  message: string,
-  requestId: string,
-): void {
-  const body = JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message });
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': requestId,
-    'x-amzn-query-error': `${code};${fault}`,
-  });
-  res.end(body);
-}
+const MAX_ABANDONED = 10_000;
 
 /** Starts the proxy on 127.0.0.1 on a free port. */
 export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy> {
@@ -201,18 +101,19 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       `The proxy only forwards to loopback; \`target\` host is \`${target.hostname}\``,
     );
   }
-  const targetPort = Number(target.port || 80);
-  const basePath = target.pathname.replace(/\/$/, '');
   const maxRequests = options.maxRequests ?? 1_000_000;
   const maxDurationMs = options.maxDurationMs ?? 1_800_000;
 
   let faults = checkFaults(options.faults);
   let random = seededRandom(faults?.seed ?? 1);
+  let faultsLeft = faults?.limit ?? Infinity;
   let latencyMs = options.latencyMs ?? 0;
   const counts: Record<string, number> = {};
   const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const injectedByAction: Record<string, Partial<Record<FaultKind, number>>> = {};
+  const abandoned: AbandonedRequest[] = [];
   let requests = 0;
+  let holding = 0;
   let closedReason: string | undefined;
   let closing: Promise<void> | undefined;
 
@@ -226,7 +127,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     // and the arrival order only.
     const hit = random() < faults.rate;
     const which = random();
-    if (!hit) return undefined;
+    if (!hit || faultsLeft <= 0) return undefined;
+    faultsLeft--;
     return faults.kinds[Math.min(faults.kinds.length - 1, Math.floor(which * faults.kinds.length))];
   };
 
@@ -236,47 +138,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     byKind[kind] = (byKind[kind] ?? 0) + 1;
   };
 
-  const forward = (
-    req: http.IncomingMessage,
-    body: Buffer,
-    signal: AbortSignal,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer } | undefined> =>
-    new Promise((resolve) => {
-      const headers: http.OutgoingHttpHeaders = {
-        ...req.headers,
-        host: target.host,
-        'content-length': String(body.length),
-      };
-      delete headers.connection;
-      delete headers['keep-alive'];
-      const upstream = http.request(
-        {
-          host:
-            target.hostname === 'localhost' ? '127.0.0.1' : target.hostname.replace(/^\[|\]$/g, ''),
-          port: targetPort,
-          method: req.method,
-          path: basePath + (req.url ?? '/'),
-          headers,
-          agent,
-          // The client went away (an aborted long poll): the target sees the disconnect too.
-          signal,
-        },
-        (upstreamRes) => {
-          const chunks: Buffer[] = [];
-          upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
-          upstreamRes.on('end', () =>
-            resolve({
-              status: upstreamRes.statusCode ?? 502,
-              headers: upstreamRes.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-          upstreamRes.on('error', () => resolve(undefined));
-        },
-      );
-      upstream.on('error', () => resolve(undefined));
-      upstream.end(body);
-    });
+  const forward = forwarder(target, agent);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -294,10 +156,30 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     const requestId = `sqs-proxy-${requests}`;
     const limitReached = requests >= maxRequests;
     const clientGone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) clientGone.abort();
-      if (limitReached) void shutdown('maxRequests');
+    const gone = new Promise<void>((resolve) => {
+      res.once('close', () => {
+        if (!res.writableFinished) clientGone.abort();
+        resolve();
+        if (limitReached) void shutdown('maxRequests');
+      });
     });
+    /** Holds the request until the client gives up (or `ms` pass); true when it gave up. */
+    const hold = async (fault: FaultKind, ms = Infinity): Promise<boolean> => {
+      const since = Date.now();
+      holding++;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = Number.isFinite(ms)
+        ? new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+        : new Promise<void>(() => undefined);
+      await Promise.race([gone, waited]);
+      clearTimeout(timer);
+      holding--;
+      if (!clientGone.signal.aborted) return false;
+      const heldMs = Date.now() - since;
+      if (abandoned.length < MAX_ABANDONED) abandoned.push({ action, fault, heldMs });
+      options.onEvent?.({ phase: 'abandoned', ...event, fault, heldMs });
+      return true;
+    };
 
     try {
       const fault = pickFault(action);
@@ -306,41 +188,21 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
         options.onEvent?.({ phase: 'faulted', ...event, fault });
       }
       await delay(latencyMs / 2);
+      if (answerError(res, fault, faults, requestId)) return;
       switch (fault) {
-        case '500':
-          errorResponse(
-            res,
-            500,
-            'InternalError',
-            'Receiver',
-            'We encountered an internal error. Please try again. (injected by sqs-proxy)',
-            requestId,
-          );
-          return;
-        case '503':
-          errorResponse(
-            res,
-            503,
-            'ServiceUnavailable',
-            'Receiver',
-            'The request has failed due to a temporary failure of the server. (injected by sqs-proxy)',
-            requestId,
-          );
-          return;
-        case 'throttle': {
-          const code = faults?.throttleCode ?? 'RequestThrottled';
-          errorResponse(
-            res,
-            400,
-            code,
-            'Sender',
-            'Rate exceeded (injected by sqs-proxy)',
-            requestId,
-          );
-          return;
-        }
         case 'reset':
           req.socket.destroy();
+          return;
+        case 'refuse':
+          // Cuts this connection with the others.
+          await listener.outage(faults?.refuseMs ?? 1000);
+          return;
+        case 'hang':
+          await hold(fault);
+          return;
+        case 'stall':
+          stallResponse(res, requestId);
+          await hold(fault);
           return;
         case 'spike':
           await delay(faults?.spikeMs ?? 1000);
@@ -360,6 +222,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
         req.socket.destroy();
         return;
       }
+      if (fault === 'slow' && (await hold(fault, faults?.slowMs ?? 2000))) return;
       await delay(latencyMs / 2);
       if (res.destroyed) return;
       const headers: http.OutgoingHttpHeaders = {
@@ -380,20 +243,21 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     void handle(req, res);
   });
   server.keepAliveTimeout = 60_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   server.on('clientError', (_error, socket) => socket.destroy());
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  // The listener below owns the port; the HTTP server only gets its connections.
+  const listener = await listenWithOutages(
+    (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      server.emit('connection', socket);
+    },
+    sockets,
+    (error) => {
+      process.stderr.write(`sqs-proxy could not listen again: ${error.message}\n`);
+      void shutdown('restore failed');
+    },
+  );
+  const port = listener.port;
 
   const timer = setTimeout(() => void shutdown('maxDurationMs'), maxDurationMs);
   timer.unref();
@@ -406,11 +270,12 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     if (reason !== 'close()') {
       process.stderr.write(`sqs-proxy on port ${port} closed itself: ${reason} reached\n`);
     }
-    closing = new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    closing = (async () => {
+      await listener.close();
       for (const socket of sockets) socket.destroy();
       agent.destroy();
-    });
+      server.close();
+    })();
     return closing;
   }
 
@@ -419,14 +284,25 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     counts,
     injected,
     injectedByAction,
+    abandoned,
     get requests() {
       return requests;
+    },
+    get holding() {
+      return holding;
+    },
+    get outages() {
+      return listener.outages;
+    },
+    get refusing() {
+      return listener.refusing;
     },
     get closedReason() {
       return closedReason;
     },
     setFaults(next: FaultOptions | null): void {
       faults = checkFaults(next);
+      faultsLeft = faults?.limit ?? Infinity;
       if (faults?.seed !== undefined) random = seededRandom(faults.seed);
     },
     setLatency(next: number): void {
@@ -434,11 +310,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
         throw new RangeError(`Expected \`latencyMs\` to be 0 or more, got \`${String(next)}\``);
       latencyMs = next;
     },
+    outage: (forMs?: number) => listener.outage(forMs),
+    restore: () => listener.restore(),
     close: () => shutdown('close()'),
   };
-}
-
-/** Total faults injected. */
-export function totalInjected(injected: Record<FaultKind, number>): number {
-  return Object.values(injected).reduce((a, b) => a + b, 0);
 }

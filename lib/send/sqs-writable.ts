@@ -196,7 +196,10 @@ export class SqsWritable extends Writable {
     encoding?: BufferEncoding | (() => void),
     callback?: () => void,
   ): this {
-    if (typeof chunk === 'function') return super.end(chunk);
+    if (typeof chunk === 'function') {
+      this.#boundEnd();
+      return super.end(chunk);
+    }
     if (typeof encoding === 'function') callback = encoding;
     if (chunk !== undefined && chunk !== null) this.write(chunk);
     this.#boundEnd();

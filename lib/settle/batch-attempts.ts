@@ -84,7 +84,7 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
           entry.sentAt = sentAt;
         }
         const failed = await sendBatchRequest(context, lane.operation, round, attemptSignal);
-        const again = settleFailures(context, lane, failed, sentAt, entryErrors);
+        const again = settleFailures(context, lane, failed, sentAt, entryErrors, number > 1);
         job.round = again;
         return again.length === 0 ? undefined : new Again(entryErrors.get(again[0] as Entry));
       },
@@ -124,6 +124,7 @@ function settleFailures(
   failed: Array<[Entry, BatchResultErrorEntry]>,
   sentAt: number,
   entryErrors: Map<Entry, unknown>,
+  retried: boolean,
 ): Entry[] {
   const { queueUrl } = context.options;
   const again: Entry[] = [];
@@ -132,7 +133,11 @@ function settleFailures(
     const code = failure.Code;
     const said = scrub(failure.Message ?? '', [entry]);
     if (isReceiptHandleProblem(code, said)) {
-      if (quietWhenGone(entry)) {
+      if (retried && (entry.kind === 'nack' || entry.kind === 'release')) {
+        // An earlier attempt of this batch got no answer in time, yet SQS applied it: the
+        // message was made visible (and may be someone else's now). What was asked is done.
+        context.finish(entry, { status: 'confirmed', sentAt });
+      } else if (quietWhenGone(entry)) {
         debug(
           '%s: message %s needs nothing more (%s)',
           lane.operation,
