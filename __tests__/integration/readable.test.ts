@@ -86,8 +86,10 @@ describe('SqsReadable on a real endpoint', () => {
     });
     for (let i = 0; i < 200 && source.stats.emptyReceives < 3; i++) await tick(50);
     expect(source.stats.emptyReceives).toBeGreaterThanOrEqual(3);
+    // Listen before sending: the stream may receive all five and end before the send returns.
+    const ended = new Promise((resolve) => source.once('end', resolve));
     const sent = await sendTestMessages(admin, queueUrl, 5);
-    await new Promise((resolve) => source.once('end', resolve));
+    await ended;
     expect(bodies.sort()).toEqual([...sent].sort());
     client.destroy();
   });

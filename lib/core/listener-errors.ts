@@ -32,3 +32,17 @@ export function emitSafely(
     listenerFailed(stream, error);
   }
 }
+
+/**
+ * Emits `event`; a listener that throws is rethrown on its own tick, as an EventEmitter
+ * listener's error would be, for a sink that must go on settling what it holds.
+ */
+export function emitRethrowing(emitter: Stream, event: string, ...args: unknown[]): void {
+  try {
+    emitter.emit(event, ...args);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveClient } from '../core/client.js';
@@ -74,6 +75,8 @@ export class SqsReadable extends Readable {
     this.#client = client;
     this.#ownsClient = owned;
     this.#queueUrl = normalized.queueUrl;
+    // Every request of the stream listens to it (receives, payload reads): not a leak.
+    setMaxListeners(0, this.#lifetime.signal);
     this.#loop = new ReceiveLoop(this, normalized, (event, ...args) =>
       this.#emitSafely(event, ...args),
     );

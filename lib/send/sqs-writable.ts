@@ -235,12 +235,8 @@ export class SqsWritable extends Writable {
     const stopAt = items.findIndex((item) => item.invalid !== undefined);
     const sendable = stopAt === -1 ? items : items.slice(0, stopAt);
     const byIndex = new Map<number, Item>();
-    const messages: PreparedMessage[] = [];
-    for (const item of sendable) {
-      if (item.message === undefined) continue;
-      byIndex.set(item.index, item);
-      messages.push(item.message);
-    }
+    for (const item of sendable) if (item.message !== undefined) byIndex.set(item.index, item);
+    const messages = [...byIndex.values()].map((item) => item.message as PreparedMessage);
     let failure = await sendAll(messages, this.#sendContext(), (message, result) => {
       const item = byIndex.get(message.index);
       if (item !== undefined) item.result = result;

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { MAX_BATCH_ENTRIES } from './settle-batcher.js';
+import { describeChunk } from './describe-chunk.js';
 import { SqsMessage } from './message.js';
 import { trackerOf, type MessageTracker } from './tracker.js';
 import { integerOption } from '../core/validate.js';
@@ -25,20 +26,6 @@ export const DEFAULT_ACK_HIGH_WATER_MARK = 100;
 type WriteCallback = (error: Error | null | undefined) => void;
 
 function noop(): void {}
-
-/** What was written, by type only: the content may be a message body, which never goes in an error. */
-function describeChunk(chunk: unknown): string {
-  if (chunk === null) return 'null';
-  if (chunk === undefined) return 'undefined';
-  if (Array.isArray(chunk)) return 'an array';
-  if (typeof chunk === 'object') {
-    const name = (chunk as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' && name !== 'Object'
-      ? `an instance of ${name}`
-      : 'a plain object';
-  }
-  return `a ${typeof chunk}`;
-}
 
 /**
  * An object-mode Writable that acks (deletes) each {@link SqsMessage} written to it. A write's

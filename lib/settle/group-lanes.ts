@@ -1,3 +1,4 @@
+import type { ProcessOrdering } from './processor-options.js';
 import type { SqsMessage } from './message.js';
 
 /**
@@ -82,4 +83,12 @@ export class GroupFailures {
   get size(): number {
     return this.#failedAt.size;
   }
+}
+
+/** The lane a message runs in under `ordering`: its queue and group, or none (unordered). */
+export function laneKey(message: SqsMessage, ordering: ProcessOrdering): string | undefined {
+  if (ordering === 'none') return undefined;
+  if (ordering === 'auto' && !message.queueUrl.endsWith('.fifo')) return undefined;
+  const group = message.attributes.MessageGroupId;
+  return group === undefined ? undefined : `${message.queueUrl} ${group}`;
 }

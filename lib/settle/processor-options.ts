@@ -100,6 +100,22 @@ export interface NormalizedProcessorOptions<Data> {
   shutdownTimeoutMs: number;
 }
 
+/**
+ * Node's write buffer: one receive's worth, so a receive's messages move into the processor
+ * together (and reach `_writev` together) while the rest wait in the source.
+ */
+export const PROCESSOR_WRITE_BUFFER = 10;
+/** Settles (acks, nacks) not yet confirmed before new messages wait: ten full batches at least. */
+export const MIN_SETTLING = 100;
+/** Live stats: counters, with `active` and `held` read from the processor. */
+export function processorStats(active: () => number, held: () => number): SqsProcessorStats {
+  const stats = { processed: 0, failed: 0, skipped: 0 };
+  return Object.defineProperties(stats, {
+    active: { enumerable: true, get: active },
+    held: { enumerable: true, get: held },
+  }) as SqsProcessorStats;
+}
+
 export const DEFAULT_CONCURRENCY = 10;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const MAX_CONCURRENCY = 10_000;

@@ -1,10 +1,16 @@
-import { settlesWithin } from '../core/deadline.js';
 import { Writable } from 'node:stream';
-import { GroupFailures, GroupLanes } from './group-lanes.js';
+import { settlesWithin } from '../core/deadline.js';
+import { emitRethrowing } from '../core/listener-errors.js';
+import { releaseAll } from './processor-release.js';
+import { describeChunk } from './describe-chunk.js';
+import { GroupFailures, GroupLanes, laneKey } from './group-lanes.js';
 import { SqsMessage } from './message.js';
 import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
 import {
+  MIN_SETTLING,
   normalizeProcessorOptions,
+  processorStats,
+  PROCESSOR_WRITE_BUFFER,
   type NormalizedProcessorOptions,
   type ProcessHandler,
   type SqsProcessorOptions,
@@ -13,23 +19,6 @@ import {
 import { trackerOf } from './tracker.js';
 
 type WriteCallback = (error?: Error | null) => void;
-
-/**
- * Node's write buffer: one receive's worth, so a receive's messages move into the processor
- * together (and reach `_writev` together) while the rest wait in the source.
- */
-export const PROCESSOR_WRITE_BUFFER = 10;
-/** Settles (acks, nacks) not yet confirmed before new messages wait: ten full batches at least. */
-export const MIN_SETTLING = 100;
-
-function noop(): void {}
-
-/** What was written, by type only: the content may be a message body. */
-function kindOf(chunk: unknown): string {
-  if (chunk === null || typeof chunk !== 'object') return `a ${typeof chunk}`;
-  const name = (chunk as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object';
-}
 
 /**
  * An object-mode Writable that ends a pipeline of {@link SqsMessage}s: it runs
@@ -87,11 +76,10 @@ export class SqsProcessor<Data = undefined> extends Writable {
     this.#options = normalized;
     this.#handler = handler;
     this.#maxSettling = Math.max(MIN_SETTLING, normalized.concurrency);
-    const stats = { processed: 0, failed: 0, skipped: 0 };
-    this.stats = Object.defineProperties(stats, {
-      active: { enumerable: true, get: () => this.#running.size },
-      held: { enumerable: true, get: () => this.#written.size },
-    }) as SqsProcessorStats;
+    this.stats = processorStats(
+      () => this.#running.size,
+      () => this.#written.size,
+    );
   }
 
   /**
@@ -99,8 +87,6 @@ export class SqsProcessor<Data = undefined> extends Writable {
    * on destroy, and one written after a failure of its group (received before it) is nacked at
    * once, even while it waits in Node's buffer.
    */
-  override write(chunk: unknown, callback?: WriteCallback): boolean;
-  override write(chunk: unknown, encoding: BufferEncoding, callback?: WriteCallback): boolean;
   override write(
     chunk: unknown,
     encoding?: BufferEncoding | WriteCallback,
@@ -116,7 +102,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
 
   override _writev(chunks: Array<{ chunk: unknown }>, callback: WriteCallback): void {
     this.#accept(
-      chunks.map((entry) => entry.chunk),
+      chunks.map(({ chunk }) => chunk),
       callback,
     );
   }
@@ -138,32 +124,19 @@ export class SqsProcessor<Data = undefined> extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     for (const run of this.#running.values()) run.abort();
     this.#running.clear();
-    const waits: Array<Promise<unknown>> = [...this.#settles.values()];
-    const trackers = new Set<ReturnType<typeof trackerOf>>();
-    for (const message of this.#written) {
-      if (message.settled) continue;
-      waits.push(message.nack(0).catch(noop));
-      trackers.add(trackerOf(message));
-    }
+    const released = releaseAll(this.#written, this.#settles.values());
     this.#written.clear();
     this.#incoming = [];
     this.#incomingCallback = undefined;
     this.#ready = [];
     this.#waiting = 0;
     this.#lanes.clear();
-    for (const tracker of trackers) tracker?.sendPending();
     // Bounded (invariant 11): what SQS has not confirmed by then comes back after its timeout.
-    void settlesWithin(Promise.allSettled(waits), this.#options.shutdownTimeoutMs).then(() =>
-      callback(error),
-    );
+    void settlesWithin(released, this.#options.shutdownTimeoutMs).then(() => callback(error));
   }
 
   #laneKey(message: SqsMessage): string | undefined {
-    const { ordering } = this.#options;
-    if (ordering === 'none') return undefined;
-    if (ordering === 'auto' && !message.queueUrl.endsWith('.fifo')) return undefined;
-    const group = message.attributes.MessageGroupId;
-    return group === undefined ? undefined : `${message.queueUrl} ${group}`;
+    return laneKey(message, this.#options.ordering);
   }
 
   #admit(message: SqsMessage): void {
@@ -182,7 +155,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
       // The stream is destroyed with it, and releases the valid messages written.
       callback(
         new TypeError(
-          `SqsProcessor expects SqsMessage objects (as read from SqsReadable), got ${kindOf(chunks[wrong])}`,
+          `SqsProcessor expects SqsMessage objects (as read from SqsReadable), got ${describeChunk(chunks[wrong])}`,
         ),
       );
       return;
@@ -236,15 +209,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
 
   #checkIdle(): void {
     const onIdle = this.#onIdle;
-    if (
-      onIdle === undefined ||
-      this.#running.size > 0 ||
-      this.#waiting > 0 ||
-      this.#settles.size > 0 ||
-      this.#incoming.length > 0
-    ) {
-      return;
-    }
+    const busy = this.#running.size + this.#waiting + this.#settles.size + this.#incoming.length;
+    if (onIdle === undefined || busy > 0) return;
     this.#onIdle = undefined;
     onIdle();
   }
@@ -327,14 +293,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
     else this.destroy(error as Error);
   }
 
-  /** A listener that throws is rethrown on its own tick: it must not stop the processor. */
+  /** A throwing listener is rethrown on its own tick: the processor goes on settling. */
   #emit(event: string, ...args: unknown[]): void {
-    try {
-      this.emit(event, ...args);
-    } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
-    }
+    emitRethrowing(this, event, ...args);
   }
 }
