@@ -126,17 +126,7 @@ export class MessageTracker implements MessageSettler {
       this.#forget(message);
       return this.#acks.delete(message);
     });
-    return deleted.then(
-      (outcome) => {
-        if (outcome.status !== 'confirmed') return;
-        this.#options.stats.acked++;
-        notify(this.#options.onAck, message);
-      },
-      (error: unknown) => {
-        this.#options.stats.ackFailed++;
-        throw error;
-      },
-    );
+    return this.#counted(deleted, message, true);
   }
 
   /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
@@ -145,17 +135,7 @@ export class MessageTracker implements MessageSettler {
       this.#forget(message);
       return this.#acks.changeVisibility(message, delaySeconds, 'nack');
     });
-    return changed.then(
-      (outcome) => {
-        if (outcome.status !== 'confirmed') return;
-        this.#options.stats.released++;
-        notify(this.#options.onRelease, message);
-      },
-      (error: unknown) => {
-        this.#options.stats.releaseFailed++;
-        throw error;
-      },
-    );
+    return this.#counted(changed, message, false);
   }
 
   /**
@@ -204,17 +184,8 @@ export class MessageTracker implements MessageSettler {
     debug('releasing %d held messages', messages.length);
     const releases = this.#idle.settling(() =>
       messages.map((message) => {
-        const released = this.#acks.changeVisibility(message, 0, 'release').then(
-          (outcome) => {
-            if (outcome.status !== 'confirmed') return;
-            this.#options.stats.released++;
-            notify(this.#options.onRelease, message);
-          },
-          (error: unknown) => {
-            this.#options.stats.releaseFailed++;
-            throw error;
-          },
-        );
+        const change = this.#acks.changeVisibility(message, 0, 'release');
+        const released = this.#counted(change, message, false);
         // Nobody may ever ask the message for this promise: its failure is reported below.
         released.catch(noop);
         message.markReleased(released);
@@ -280,6 +251,24 @@ export class MessageTracker implements MessageSettler {
   abort(): void {
     this.close();
     this.#acks.abort();
+  }
+
+  /** Counts a delete (`deleted`) or a release once SQS answered, and tells the stream. */
+  #counted(answer: Promise<EntryOutcome>, message: SqsMessage, deleted: boolean): Promise<void> {
+    const { stats, onAck, onRelease } = this.#options;
+    return answer.then(
+      (outcome) => {
+        if (outcome.status !== 'confirmed') return;
+        if (deleted) stats.acked++;
+        else stats.released++;
+        notify(deleted ? onAck : onRelease, message);
+      },
+      (error: unknown) => {
+        if (deleted) stats.ackFailed++;
+        else stats.releaseFailed++;
+        throw error;
+      },
+    );
   }
 
   /** The message is settled: it is no longer held, kept alive, or extended. */
