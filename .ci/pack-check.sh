@@ -49,6 +49,20 @@ const source = new SqsReadable({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/
 source.destroy();
 console.log('import ok:', [SqsReadable, SqsWritable, SqsAckWritable].map((c) => c.name).join(', '));
 "
+node -e "
+const { instrumentSqsStreams } = require('sqs-streams/otel');
+if (typeof instrumentSqsStreams !== 'function') { console.error('require: no instrumentSqsStreams'); process.exit(1); }
+instrumentSqsStreams()();
+console.log('require sqs-streams/otel ok');
+"
+node --input-type=module -e "
+import { instrumentSqsStreams } from 'sqs-streams/otel';
+import { createRequire } from 'node:module';
+if (instrumentSqsStreams !== createRequire(import.meta.url)('sqs-streams/otel').instrumentSqsStreams) {
+  console.error('sqs-streams/otel: import and require differ'); process.exit(1);
+}
+console.log('import sqs-streams/otel ok');
+"
 for app in app app-without-fauxqs; do
   cd "$work/$app"
   fauxqs="$([ -e node_modules/fauxqs ] && echo present || echo absent)"
