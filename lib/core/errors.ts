@@ -92,6 +92,7 @@ const ACCESS_CODES = new Set([
   'IncompleteSignature',
   'InvalidSignatureException',
   'CredentialsProviderError',
+  'ExpiredToken',
   'ExpiredTokenException',
   'KMS.AccessDeniedException',
 ]);

@@ -248,7 +248,7 @@ export class SqsReadable extends Readable {
     const tracker = this.#tracker;
     if (tracker === undefined) return;
     const timeoutMs = this.#options.shutdownTimeoutMs;
-    if (await settlesWithin(tracker.flush(), timeoutMs)) return;
+    if (await settlesWithin(tracker.flushSettles(), timeoutMs)) return;
     const count = tracker.giveUpSettles(timeoutMs);
     throw new SqsStreamError(
       `stop(): SQS did not confirm ${count} acks or nacks on queue \`${this.#queue}\` within ` +

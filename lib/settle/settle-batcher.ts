@@ -138,11 +138,13 @@ export class SettleBatcher {
   }
 
   /**
-   * Sends every waiting entry now, then resolves when every entry asked for so far has its
-   * outcome (retries included). Never rejects: each entry's own promise carries its failure.
+   * Sends every waiting entry now, then resolves when every entry asked for so far (of `kinds`,
+   * when given) has its outcome (retries included). Never rejects: each entry's own promise
+   * carries its failure.
    */
-  async flush(): Promise<void> {
-    const promises = [...this.#open].map((entry) => entry.promise);
+  async flush(kinds?: ReadonlySet<EntryKind>): Promise<void> {
+    const open = [...this.#open].filter((entry) => kinds === undefined || kinds.has(entry.kind));
+    const promises = open.map((entry) => entry.promise);
     this.sendPending();
     await Promise.allSettled(promises);
   }

@@ -211,6 +211,14 @@ export class MessageTracker implements MessageSettler {
     return this.#acks.flush();
   }
 
+  /**
+   * As {@link flush}, for the acks and nacks only: what `stop()` waits for. The heartbeat
+   * extensions of messages the consumer still holds are not a settle, and go on.
+   */
+  flushSettles(): Promise<void> {
+    return this.#acks.flush(SETTLE_KINDS);
+  }
+
   /** Sends everything waiting now, without waiting for the window; does not wait for answers. */
   sendPending(): void {
     this.#acks.sendPending();
