@@ -3,6 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { describeQueue, type QueueRef } from '../core/queue.js';
+import { isQueueName } from '../core/validate.js';
 import { createSqsClient } from '../index.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 
@@ -124,13 +126,7 @@ export function addReceiveOptions(
     );
 }
 
-/** A queue argument: a URL (`https://...`) or a queue name. */
-export interface QueueRef {
-  queueUrl?: string;
-  queueName?: string;
-}
-
-const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+export type { QueueRef };
 
 export function queueRef(value: string, what = 'queue'): QueueRef {
   if (/^https?:\/\//i.test(value)) {
@@ -144,7 +140,7 @@ export function queueRef(value: string, what = 'queue'): QueueRef {
     }
     return { queueUrl: value };
   }
-  if (!QUEUE_NAME.test(value)) {
+  if (!isQueueName(value)) {
     throw new CliError(
       `The ${what} \`${value}\` is neither a queue URL (https://...) nor a queue name (up to 80 letters, digits, - and _, FIFO names ending in .fifo).`,
       2,
@@ -153,9 +149,8 @@ export function queueRef(value: string, what = 'queue'): QueueRef {
   return { queueName: value };
 }
 
-export function describeRef(ref: QueueRef): string {
-  return ref.queueUrl ?? ref.queueName ?? '(no queue)';
-}
+/** A queue as the user gave it, for messages. */
+export const describeRef = describeQueue;
 
 /**
  * Whether the environment names credentials. With `--endpoint` and none of these, the CLI signs

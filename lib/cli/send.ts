@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { isPlainObject } from '../core/validate.js';
 import { BatchEntryError, MessageTooLargeError, SqsWritable, type SendInput } from '../index.js';
 import {
   CliError,
@@ -33,20 +34,16 @@ export class BadLineError extends Error {
   override name = 'BadLineError';
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Binary attribute values arrive base64-encoded in JSON (as `receive` prints them). */
 function decodeAttributes(value: unknown): Record<string, MessageAttributeValue> {
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     throw new BadLineError(
       '`messageAttributes` must be an object of name -> { DataType, StringValue | BinaryValue }',
     );
   }
   const out: Record<string, MessageAttributeValue> = {};
   for (const [name, attribute] of Object.entries(value)) {
-    if (!isObject(attribute)) {
+    if (!isPlainObject(attribute)) {
       throw new BadLineError(
         `message attribute \`${name}\` must be an object with DataType and StringValue or BinaryValue`,
       );
@@ -82,7 +79,7 @@ export function parseLine(text: string, fifo: boolean): SendInput | string {
     );
   }
   if (typeof value === 'string') return value;
-  if (!isObject(value)) {
+  if (!isPlainObject(value)) {
     throw new BadLineError(
       'expected a JSON object with a `body` (or a JSON string, the body itself)',
     );
@@ -103,7 +100,7 @@ export function parseLine(text: string, fifo: boolean): SendInput | string {
     const attributes = decodeAttributes(value.messageAttributes);
     if (Object.keys(attributes).length > 0) input.messageAttributes = attributes;
   }
-  const system = isObject(value.attributes) ? value.attributes : {};
+  const system = isPlainObject(value.attributes) ? value.attributes : {};
   const groupId = value.groupId ?? (fifo ? system.MessageGroupId : undefined);
   const deduplicationId =
     value.deduplicationId ?? (fifo ? system.MessageDeduplicationId : undefined);

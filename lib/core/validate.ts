@@ -114,11 +114,20 @@ export function queueUrlOption(name: string, value: unknown): string | undefined
   return url;
 }
 
-/** Queue names: 1-80 of A-Z a-z 0-9 - _, with `.fifo` allowed at the end. */
+/** Queue names: 1-80 of A-Z a-z 0-9 - _, with `.fifo` allowed at the end (within the 80). */
+export function isQueueName(value: string): boolean {
+  return /^[A-Za-z0-9_-]{1,80}$/.test(value) || /^[A-Za-z0-9_-]{1,75}\.fifo$/.test(value);
+}
+
+/** A plain object (not null, not an array): what an options or message object must be. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function queueNameOption(name: string, value: unknown): string | undefined {
   const queueName = stringOption(name, value);
   if (queueName === undefined) return undefined;
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(queueName) && !/^[A-Za-z0-9_-]{1,75}\.fifo$/.test(queueName)) {
+  if (!isQueueName(queueName)) {
     throw new TypeError(
       `Expected \`${name}\` to be a queue name of 1 to 80 letters, digits, hyphens or underscores (\`.fifo\` allowed at the end), got ${show(value)}`,
     );

@@ -2,7 +2,7 @@ import type { MessageAttributeValue, SendMessageBatchRequestEntry } from '@aws-s
 import { MessageTooLargeError } from '../core/errors.js';
 import { injectChannel } from '../core/diagnostics.js';
 import { messageSize, SQS_MAX_ATTRIBUTES } from '../core/message-size.js';
-import { show } from '../core/validate.js';
+import { isPlainObject, show } from '../core/validate.js';
 
 /**
  * What {@link SqsWritable} accepts, and how one write becomes one SendMessageBatch entry:
@@ -79,10 +79,6 @@ function fieldError(index: number, field: string, expected: string, value: unkno
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function serializeBody(body: unknown, index: number): string {
   if (typeof body === 'string') return body;
   let json: string | undefined;
@@ -120,7 +116,7 @@ function copyAttributes(
   index: number,
 ): Record<string, MessageAttributeValue> | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value)) throw fieldError(index, 'messageAttributes', 'an object', value);
+  if (!isPlainObject(value)) throw fieldError(index, 'messageAttributes', 'an object', value);
   const names = Object.keys(value);
   if (names.length > SQS_MAX_ATTRIBUTES) {
     throw new RangeError(
@@ -132,7 +128,7 @@ function copyAttributes(
     const field = `messageAttributes.${name}`;
     const attribute = value[name];
     if (
-      !isObject(attribute) ||
+      !isPlainObject(attribute) ||
       typeof attribute.DataType !== 'string' ||
       attribute.DataType === ''
     ) {
@@ -200,11 +196,13 @@ export function prepareMessage(
   let input: Record<string, unknown>;
   if (typeof chunk === 'string') {
     input = { body: chunk };
-  } else if (isObject(chunk) && !(chunk instanceof Uint8Array) && 'body' in chunk) {
+  } else if (isPlainObject(chunk) && !(chunk instanceof Uint8Array) && 'body' in chunk) {
     input = chunk;
   } else {
     const got =
-      isObject(chunk) && !(chunk instanceof Uint8Array) ? 'an object without `body`' : show(chunk);
+      isPlainObject(chunk) && !(chunk instanceof Uint8Array)
+        ? 'an object without `body`'
+        : show(chunk);
     throw new TypeError(
       `Expected message #${index} to be a string or an object with a \`body\`, got ${got}`,
     );
