@@ -1,17 +1,17 @@
-import type { SqsMessage, SqsReadable } from '../../lib/index.js';
-import { traced } from '../../lib/core/diagnostics.js';
+import { pipeline } from 'node:stream/promises';
+import { SqsProcessor, type SqsMessage, type SqsReadable } from '../../lib/index.js';
 
 /**
- * Runs `handle` for each message of `source`, one at a time, on the `sqs-streams:process`
- * channel with the context SqsProcessor publishes (`{ queueUrl, operation: 'process',
- * messageCount: 1, message }`). A handler's rejection is published, then ignored.
+ * Runs `handle` for each message of `source` through an `SqsProcessor` (one at a time), which
+ * publishes each run on the `sqs-streams:process` channel. A handler that settles its own
+ * message is left alone by the processor; one that rejects is nacked.
  */
 export async function processEach(
   source: SqsReadable,
   handle: (message: SqsMessage) => Promise<void>,
 ): Promise<void> {
-  for await (const message of source as AsyncIterable<SqsMessage>) {
-    const context = { queueUrl: message.queueUrl, operation: 'process', messageCount: 1, message };
-    await traced('process', context, () => handle(message)).catch(() => undefined);
-  }
+  await pipeline(
+    source,
+    new SqsProcessor((message: SqsMessage) => handle(message), { concurrency: 1 }),
+  );
 }
