@@ -1,6 +1,6 @@
 // The runner's console summary: tables per scenario, the ratios, the idle and overhead phases,
 // the targets and the headline.
-import { SUBJECTS, fmt } from './analyze.mjs';
+import { SUBJECTS, cpuVsRaw, fmt } from './analyze.mjs';
 
 function printTable(rows, columns) {
   const widths = columns.map((c) =>
@@ -24,6 +24,7 @@ export function printResults(results, profile) {
         { title: 'msgs/s', get: (r) => fmt(r.msgsPerSec) },
         { title: 'req/msg', get: (r) => r.requestsPerMessage },
         { title: 'cpu ms/10k', get: (r) => fmt(r.cpuMsPer10k) },
+        { title: 'cpu/raw', get: (r) => cpuVsRaw(summary, r) ?? '' },
         { title: 'rss MB', get: (r) => fmt(r.peakRssMB) },
         { title: 'peak held', get: (r) => r.peakHeld },
         {
@@ -35,13 +36,15 @@ export function printResults(results, profile) {
   }
   if (ratios.length > 0) {
     console.log(
-      '\n== sqs-streams throughput relative to each peer (same RTT, processing, concurrency)',
+      '\n== throughput relative to each peer, CPU per message relative to the raw loop (same RTT, processing, concurrency)',
     );
     printTable(ratios, [
+      { title: 'subject', get: (r) => r.subject },
       { title: 'conc', get: (r) => r.concurrency },
       { title: 'rtt', get: (r) => r.rttMs },
       { title: 'delay', get: (r) => r.delayMs },
-      ...SUBJECTS.filter((s) => s.id !== 'sqs-streams').map((s) => ({
+      { title: 'cpu/raw', get: (r) => (r.cpuVsRaw === undefined ? '' : `${r.cpuVsRaw}x`) },
+      ...SUBJECTS.filter((s) => !s.ours).map((s) => ({
         title: `vs ${s.id}`,
         get: (r) => (r.vs[s.id] === undefined ? '' : `${r.vs[s.id]}x`),
       })),

@@ -21,6 +21,7 @@ const CONFIG = {
 };
 export const ORDER = [
   'sqs-streams',
+  'sqs-streams SqsProcessor',
   'raw SDK loop (ceiling)',
   'sqs-consumer handleMessage',
   'sqs-consumer handleMessageBatch',
@@ -29,7 +30,7 @@ export const ORDER = [
 ];
 export const SUBJECT_COLORS = {
   domain: ORDER,
-  range: ['#d6604d', '#878787', '#4393c3', '#92c5de', '#5aae61', '#bababa'],
+  range: ['#d6604d', '#f4a582', '#878787', '#4393c3', '#92c5de', '#5aae61', '#bababa'],
 };
 
 export async function renderChart(name, spec) {

@@ -1,7 +1,8 @@
 // The report's charts, from a run's summary: throughput, requests per message, idle receives,
 // CPU per message and the stream layer's own cost. Returns each chart's path for the page.
+import { STREAM_OVERHEAD_GOAL, cpuVsRaw, isOurs } from './analyze.mjs';
 import { ORDER, SUBJECT_COLORS, renderChart } from './report-chart-render.mjs';
-import { fmt } from './report-format.mjs';
+import { fmt, scenario } from './report-format.mjs';
 
 /** `sorted`: the summary in the report's order. */
 export async function renderCharts(sorted, { idle, overhead }) {
@@ -143,6 +144,44 @@ export async function renderCharts(sorted, { idle, overhead }) {
     },
   });
 
+  // CPU per message against the raw loop's in the same scenario (1: the same).
+  const cpuRatios = sorted
+    .filter((s) => isOurs(s.subject))
+    .map((s) => ({
+      subject: s.label,
+      scenario: `${scenario(s)}, c${s.concurrency}`,
+      ratio: cpuVsRaw(sorted, s),
+    }))
+    .filter((r) => r.ratio !== undefined);
+  if (cpuRatios.length > 0) {
+    charts.cpuVsRaw = await renderChart('cpu-vs-raw', {
+      title: "Consumer CPU per message / the raw SDK loop's, same scenario (lower is better)",
+      width: 420,
+      height: 300,
+      data: { values: cpuRatios },
+      layer: [
+        {
+          mark: { type: 'bar', tooltip: true },
+          encoding: {
+            y: { field: 'scenario', type: 'nominal', sort: null, title: null },
+            yOffset: { field: 'subject' },
+            x: { field: 'ratio', type: 'quantitative', title: 'CPU per message ÷ raw loop' },
+            color: {
+              field: 'subject',
+              type: 'nominal',
+              title: null,
+              scale: { domain: ORDER.slice(0, 2), range: SUBJECT_COLORS.range.slice(0, 2) },
+            },
+          },
+        },
+        {
+          mark: { type: 'rule', color: 'black', strokeDash: [4, 3] },
+          encoding: { x: { datum: 1.1 } },
+        },
+      ],
+    });
+  }
+
   if (overhead) {
     charts.overhead = await renderChart('stream-overhead', {
       title: 'Stub client (no HTTP), one core: messages per CPU-second (log scale)',
@@ -184,7 +223,7 @@ export async function renderCharts(sorted, { idle, overhead }) {
         },
         {
           mark: { type: 'rule', color: 'black', strokeDash: [4, 3] },
-          encoding: { x: { datum: 250_000 } },
+          encoding: { x: { datum: STREAM_OVERHEAD_GOAL } },
         },
       ],
     });

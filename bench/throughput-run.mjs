@@ -1,7 +1,7 @@
 // Throughput runs: each subject, concurrency, RTT and processing delay on a fresh pre-filled
 // queue, repetitions interleaved; one result per run.
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
-import { fmt } from './analyze.mjs';
+import { fmt, isOurs } from './analyze.mjs';
 import { createQueue, preload, processCpuMs } from './bench-endpoint.mjs';
 import { round } from './common.mjs';
 import { log } from './run-options.mjs';
@@ -89,7 +89,7 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
       peakRssMB: round(done.maxRssMB, 3),
       peakHeld: done.meter.peakHeld,
       peakWaiting: done.meter.peakWaiting,
-      peakBuffered: subject.id === 'sqs-streams' ? stopped.meter.peakBuffered : undefined,
+      peakBuffered: isOurs(subject.id) ? stopped.meter.peakBuffered : undefined,
       highWaterMark: done.meter.highWaterMark,
       duplicates: stopped.meter.duplicates,
       emptyReceives: done.meter.receivesEmpty,
