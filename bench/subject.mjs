@@ -3,7 +3,7 @@
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
 // Config: { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode, pkg? }
-//   subject:  'sqs-streams' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
+//   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
 //   mode:     'throughput' (report 'done' once `messages` deletes are confirmed) | 'idle'
 //   pkg:      where to import sqs-streams from (default: the package itself, i.e. dist/)
 //
@@ -119,22 +119,29 @@ async function handle(messageId) {
 
 let extraStats = () => undefined;
 
+/** An SqsReadable on the instrumented client, its buffer's peak and its stats in the meter. */
+async function meteredSource() {
+  const { SqsReadable } = await import(config.pkg ?? 'sqs-streams');
+  const client = instrument(createClient(endpoint));
+  const source = new SqsReadable({ queueUrl, client, concurrency });
+  meter.highWaterMark = source.readableHighWaterMark;
+  // Exact peak of the readable's buffer: sampled right after every push.
+  const push = source.push.bind(source);
+  source.push = (chunk) => {
+    const more = push(chunk);
+    if (source.readableLength > meter.peakBuffered) meter.peakBuffered = source.readableLength;
+    return more;
+  };
+  extraStats = () => ({ ...source.stats });
+  return source;
+}
+
 /** Each subject: start() begins consuming; the returned stop() ends it cleanly. */
 const subjects = {
   /** SqsReadable -> a concurrent processing stage -> SqsAckWritable, with stream.pipeline. */
   async 'sqs-streams'() {
-    const { SqsReadable, SqsAckWritable } = await import(config.pkg ?? 'sqs-streams');
-    const client = instrument(createClient(endpoint));
-    const source = new SqsReadable({ queueUrl, client, concurrency });
-    meter.highWaterMark = source.readableHighWaterMark;
-    // Exact peak of the readable's buffer: sampled right after every push.
-    const push = source.push.bind(source);
-    source.push = (chunk) => {
-      const more = push(chunk);
-      if (source.readableLength > meter.peakBuffered) meter.peakBuffered = source.readableLength;
-      return more;
-    };
-    extraStats = () => ({ ...source.stats });
+    const { SqsAckWritable } = await import(config.pkg ?? 'sqs-streams');
+    const source = await meteredSource();
     // Node's own concurrent map: up to a full batch per receive slot processed at once, which is
     // what the raw loop does (10 messages per in-flight receive).
     const processing = source.map(
@@ -145,6 +152,21 @@ const subjects = {
       { concurrency: 10 * concurrency },
     );
     const done = pipeline(processing, new SqsAckWritable());
+    return async () => {
+      await source.stop();
+      await done;
+    };
+  },
+
+  /** SqsReadable -> SqsProcessor (runs the processing stage, acks when it resolves). */
+  async 'sqs-processor'() {
+    const { SqsProcessor } = await import(config.pkg ?? 'sqs-streams');
+    const source = await meteredSource();
+    // As many handlers at once as the map stage above and the raw loop run.
+    const processor = new SqsProcessor((message) => handle(message.messageId), {
+      concurrency: 10 * concurrency,
+    });
+    const done = pipeline(source, processor);
     return async () => {
       await source.stop();
       await done;
@@ -309,7 +331,8 @@ async function startConsumers(handler, batch) {
 const start = subjects[subject];
 if (start === undefined) throw new Error(`Unknown subject ${subject}`);
 // Load the subject's modules before the clock starts.
-if (subject === 'sqs-streams') await import(config.pkg ?? 'sqs-streams');
+if (subject === 'sqs-streams' || subject === 'sqs-processor')
+  await import(config.pkg ?? 'sqs-streams');
 if (subject.startsWith('sqs-consumer')) await import('sqs-consumer');
 if (subject === 'squiss') await import('squiss-ts');
 

@@ -141,8 +141,8 @@ async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T |
     : undefined;
   const attempt: Attempt = { signal: controller.signal, number, trace };
   try {
-    const run = (): Promise<T | Again> => spec.attempt(attempt);
-    return await (trace !== undefined && kind !== undefined ? traced(kind, trace, run) : run());
+    if (trace === undefined || kind === undefined) return await spec.attempt(attempt);
+    return await traced(kind, trace, () => spec.attempt(attempt));
   } catch (error) {
     if (timedOut && !parent?.aborted) {
       throw new TimeoutError(

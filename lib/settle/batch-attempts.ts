@@ -2,7 +2,7 @@ import type { BatchResultErrorEntry } from '@aws-sdk/client-sqs';
 import { classify, isTransientError } from '../core/classify.js';
 import { debug } from '../core/debug.js';
 import { toStreamError, type SqsStreamError } from '../core/errors.js';
-import { Again, runRequest, type RequestPolicy } from '../core/request-loop.js';
+import { Again, runRequest, type RequestPolicy, type RequestSpec } from '../core/request-loop.js';
 import { isAbortError, type OnRetry } from '../core/retry.js';
 import { sendBatchRequest, type RequestContext, type RequestOptions } from './batch-request.js';
 import type { Entry, EntryOutcome, Job, Lane } from './settle-entry.js';
@@ -46,8 +46,7 @@ export interface BatchContext extends RequestContext {
  */
 export async function runBatch(context: BatchContext, lane: Lane, entries: Entry[]): Promise<void> {
   const { options, signal } = context;
-  const wake = new AbortController();
-  const job: Job = { round: entries, wake: () => wake.abort() };
+  const job: Job = { round: entries, wake: undefined };
   for (const entry of entries) {
     entry.job = job;
     entry.state = 'sending';
@@ -56,12 +55,11 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
   const entryErrors = new Map<Entry, unknown>();
   let attempts = 0;
   try {
-    await runRequest({
+    const request: RequestSpec<undefined> = {
       operation: lane.operation,
       queueUrl,
       policy: options.policy,
       signal,
-      sleepSignal: wake.signal,
       messageCount: entries.length,
       // A heartbeat retry alone must not keep the process alive; an ack someone awaits does.
       keepAlive: entries.some((entry) => entry.kind !== 'heartbeat'),
@@ -69,6 +67,7 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
         options.stats.errorsRetried++;
         debug('%s: retrying %d entries in %d ms', lane.operation, job.round.length, delay);
         for (const entry of job.round) entry.state = 'waiting';
+        request.sleepSignal ??= wakeSignal(job);
         options.onRetry?.(error, attempt, delay);
       },
       onListenerError: options.onListenerError,
@@ -88,7 +87,8 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
         job.round = again;
         return again.length === 0 ? undefined : new Again(entryErrors.get(again[0] as Entry));
       },
-    });
+    };
+    await runRequest(request);
   } catch (error) {
     const round = job.round.filter((entry) => entry.state !== 'done');
     if (round.length === 0) return;
@@ -111,6 +111,17 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
       context.finish(entry, exhaustedError(entry, queueUrl, last, attempts));
     }
   }
+}
+
+/**
+ * Ends the job's backoff waits early once every entry of its round is settled. Made on the first
+ * retry: a batch that succeeds at once needs no AbortController.
+ */
+function wakeSignal(job: Job): AbortSignal {
+  const wake = new AbortController();
+  job.wake = () => wake.abort();
+  if (job.round.every((entry) => entry.state === 'done')) wake.abort();
+  return wake.signal;
 }
 
 /**

@@ -55,26 +55,31 @@ export async function sendBatchRequest(
     abortSignal: signal,
   })) as { Successful?: Array<{ Id?: string | undefined }>; Failed?: BatchResultErrorEntry[] };
   const sentAt = round[0]?.sentAt ?? Date.now();
-  const unanswered = new Map(round.map((entry, i) => [String(i), entry]));
+  // Each entry's Id is its index in the round; an answer takes its entry out of `unanswered`.
+  const unanswered: Array<Entry | undefined> = round.slice();
+  const answer = (id: string | undefined): Entry | undefined => {
+    const index = Number(id);
+    if (String(index) !== id) return undefined;
+    const entry = unanswered[index];
+    unanswered[index] = undefined;
+    return entry;
+  };
   for (const ok of out.Successful ?? []) {
-    const entry = ok.Id === undefined ? undefined : unanswered.get(ok.Id);
-    if (entry === undefined) continue;
-    unanswered.delete(ok.Id as string);
-    context.finish(entry, { status: 'confirmed', sentAt });
+    const entry = answer(ok.Id);
+    if (entry !== undefined) context.finish(entry, { status: 'confirmed', sentAt });
   }
   const failed: Array<[Entry, BatchResultErrorEntry]> = [];
   for (const failure of out.Failed ?? []) {
-    const entry = failure.Id === undefined ? undefined : unanswered.get(failure.Id);
-    if (entry === undefined) continue;
-    unanswered.delete(failure.Id as string);
-    failed.push([entry, failure]);
+    const entry = answer(failure.Id);
+    if (entry !== undefined) failed.push([entry, failure]);
   }
-  for (const [id, entry] of unanswered) {
+  for (const [index, entry] of unanswered.entries()) {
+    if (entry === undefined) continue;
     // SQS answers for every entry; one it skipped is worth another try.
     failed.push([
       entry,
       {
-        Id: id,
+        Id: String(index),
         Code: 'MissingEntryResult',
         SenderFault: false,
         Message: 'SQS returned no result for this entry',

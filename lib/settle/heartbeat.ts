@@ -50,6 +50,10 @@ interface Beat {
  * the moment it is sent, messages extended together stay together afterwards. A message is
  * extended until it is settled (the caller deletes it) or until `maxHoldSeconds` after its
  * receipt; the last extension is cut to reach exactly that point.
+ *
+ * Most messages are settled long before their first extension is due, so a message added gets
+ * no record of its own: it waits in a set of fresh messages (its deadline follows from its
+ * receipt) and gets one only when a beat or an extension first needs it.
  */
 export class Heartbeat {
   readonly #periodMs: number;
@@ -58,6 +62,8 @@ export class Heartbeat {
   readonly #maxHoldMs: number;
   readonly #onDue: (due: DueExtension[]) => void;
   readonly #beats = new Map<SqsMessage, Beat>();
+  /** Added, and not yet looked at by a beat or an extension: deadline = receipt + timeout. */
+  readonly #fresh = new Set<SqsMessage>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #stopped = false;
@@ -78,7 +84,7 @@ export class Heartbeat {
 
   /** Messages it keeps alive. */
   get size(): number {
-    return this.#beats.size;
+    return this.#beats.size + this.#fresh.size;
   }
 
   /** When the timer fires next (ms since the epoch), `undefined` when none is set. */
@@ -87,12 +93,12 @@ export class Heartbeat {
   }
 
   has(message: SqsMessage): boolean {
-    return this.#beats.has(message);
+    return this.#fresh.has(message) || this.#beats.has(message);
   }
 
   /** The deadline the heartbeat knows for a message (ms since the epoch). */
   deadlineOf(message: SqsMessage): number | undefined {
-    return this.#beats.get(message)?.deadline;
+    return this.#beatOf(message)?.deadline;
   }
 
   /**
@@ -100,23 +106,22 @@ export class Heartbeat {
    * timeout (SQS started the clock then).
    */
   add(message: SqsMessage): void {
-    if (this.#stopped || this.#beats.has(message)) return;
-    const deadline = message.receivedAt + this.#periodMs;
-    const end = message.receivedAt + this.#maxHoldMs;
-    if (deadline >= end) return; // The maximum hold is reached without any extension.
-    this.#beats.set(message, { deadline, end, busy: 0, final: false });
-    this.#arm(deadline - this.#leadMs);
+    if (this.#stopped || this.has(message)) return;
+    // The maximum hold is reached without any extension.
+    if (this.#periodMs >= this.#maxHoldMs) return;
+    this.#fresh.add(message);
+    this.#arm(message.receivedAt + this.#periodMs - this.#leadMs);
   }
 
   /** Stops keeping a message alive (settled, released, or given up). */
   delete(message: SqsMessage): void {
-    this.#beats.delete(message);
-    if (this.#beats.size === 0) this.#disarm();
+    if (!this.#fresh.delete(message)) this.#beats.delete(message);
+    if (this.size === 0) this.#disarm();
   }
 
   /** An extension of the message (the heartbeat's, or one the consumer asked for) is outstanding. */
   begin(message: SqsMessage): void {
-    const beat = this.#beats.get(message);
+    const beat = this.#beatOf(message);
     if (beat !== undefined) beat.busy++;
   }
 
@@ -125,7 +130,7 @@ export class Heartbeat {
    * (ms since the epoch). After the last extension allowed, the heartbeat lets the message go.
    */
   extended(message: SqsMessage, deadline: number): void {
-    const beat = this.#beats.get(message);
+    const beat = this.#beatOf(message);
     if (beat === undefined) return;
     beat.busy = Math.max(0, beat.busy - 1);
     beat.deadline = deadline;
@@ -142,7 +147,7 @@ export class Heartbeat {
 
   /** An extension did not happen (dropped, or failed in a way worth another try later). */
   failed(message: SqsMessage): void {
-    const beat = this.#beats.get(message);
+    const beat = this.#beatOf(message);
     if (beat === undefined) return;
     beat.busy = Math.max(0, beat.busy - 1);
     beat.final = false;
@@ -153,7 +158,19 @@ export class Heartbeat {
   stop(): void {
     this.#stopped = true;
     this.#beats.clear();
+    this.#fresh.clear();
     this.#disarm();
+  }
+
+  /** The message's record, made on first need for a fresh one; `undefined` if not kept alive. */
+  #beatOf(message: SqsMessage): Beat | undefined {
+    let beat = this.#beats.get(message);
+    if (beat === undefined && this.#fresh.delete(message)) {
+      const deadline = message.receivedAt + this.#periodMs;
+      beat = { deadline, end: message.receivedAt + this.#maxHoldMs, busy: 0, final: false };
+      this.#beats.set(message, beat);
+    }
+    return beat;
   }
 
   #arm(at: number): void {
@@ -178,6 +195,7 @@ export class Heartbeat {
     const horizon = now + this.#leadMs + this.#groupMs;
     const due: DueExtension[] = [];
     let next = Infinity;
+    for (const message of this.#fresh) this.#beatOf(message);
     for (const [message, beat] of this.#beats) {
       if (beat.busy > 0) continue;
       if (beat.deadline > horizon) {

@@ -4,6 +4,7 @@ import {
   createEntry,
   isExtension,
   type Entry,
+  type EntryDone,
   type EntryKind,
   type EntryOutcome,
   type Lane,
@@ -18,6 +19,7 @@ import type { SqsMessage } from './message.js';
 // this module for them.
 export {
   MAX_BATCH_ENTRIES,
+  type EntryDone,
   type EntryKind,
   type EntryOutcome,
   type VisibilityKind,
@@ -34,10 +36,12 @@ export interface SettleBatcherOptions extends BatchOptions {
 /**
  * One per stream: turns acks and visibility changes into DeleteMessageBatch and
  * ChangeMessageVisibilityBatch requests of at most 10 entries, sent when 10 are waiting or
- * `batchWindowMs` after the first one started waiting. Each entry's promise settles with SQS's
- * answer for that entry: transient failures (of the whole request or of single entries) are
- * retried with backoff, permanent ones reject that entry with a {@link BatchEntryError} (or the
- * request's {@link SqsStreamError}). Nothing is dropped silently.
+ * `batchWindowMs` after the first one started waiting. Each entry ends with SQS's answer for
+ * that entry: transient failures (of the whole request or of single entries) are
+ * retried with backoff, permanent ones fail that entry with a {@link BatchEntryError} (or the
+ * request's {@link SqsStreamError}). Nothing is dropped silently. Each entry's `done` callback is
+ * called once with its outcome or its error (a callback, not a promise per entry: the caller
+ * makes the one promise its own caller awaits).
  *
  * Per message, visibility changes are ordered: a change waits while an earlier one for the same
  * message is in flight or retrying, so a nack can never be overtaken by a heartbeat.
@@ -62,6 +66,8 @@ export class SettleBatcher {
   readonly #controller = new AbortController();
   /** What each batch on its way through its attempts uses of this acknowledger. */
   readonly #batch: BatchContext;
+  /** Each `flush()` under way: the entries it waits for. */
+  #flushes: Array<{ waiting: Set<Entry>; resolve: () => void }> = [];
   #heartbeatsStopped = false;
 
   constructor(options: SettleBatcherOptions) {
@@ -90,24 +96,28 @@ export class SettleBatcher {
     return this.#controller.signal.aborted;
   }
 
-  /** Deletes the message (DeleteMessageBatch). */
-  delete(message: SqsMessage): Promise<EntryOutcome> {
-    return this.#enqueue(this.#delete, 'delete', message, 0);
+  /** Deletes the message (DeleteMessageBatch); `done` gets the outcome. */
+  delete(message: SqsMessage, done: EntryDone): void {
+    this.#enqueue(this.#delete, 'delete', message, 0, done);
   }
 
-  /** Sets the message's visibility timeout to `seconds` from now (ChangeMessageVisibilityBatch). */
+  /**
+   * Sets the message's visibility timeout to `seconds` from now (ChangeMessageVisibilityBatch);
+   * `done` gets the outcome.
+   */
   changeVisibility(
     message: SqsMessage,
     seconds: number,
     kind: VisibilityKind,
-  ): Promise<EntryOutcome> {
+    done: EntryDone,
+  ): void {
     if (kind === 'extend') {
       // The caller's extension replaces a heartbeat that has not gone out yet.
       for (const entry of this.#extensions.get(message) ?? []) {
         if (entry.kind === 'heartbeat' && entry.state === 'pending') this.#drop(entry);
       }
     }
-    return this.#enqueue(this.#visibility, kind, message, seconds);
+    this.#enqueue(this.#visibility, kind, message, seconds, done);
   }
 
   /**
@@ -139,14 +149,19 @@ export class SettleBatcher {
 
   /**
    * Sends every waiting entry now, then resolves when every entry asked for so far (of `kinds`,
-   * when given) has its outcome (retries included). Never rejects: each entry's own promise
-   * carries its failure.
+   * when given) has its outcome (retries included). Never rejects: each entry's own `done` gets
+   * its failure.
    */
-  async flush(kinds?: ReadonlySet<EntryKind>): Promise<void> {
+  flush(kinds?: ReadonlySet<EntryKind>): Promise<void> {
     const open = [...this.#open].filter((entry) => kinds === undefined || kinds.has(entry.kind));
-    const promises = open.map((entry) => entry.promise);
+    const flushed =
+      open.length === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#flushes.push({ waiting: new Set(open), resolve });
+          });
     this.sendPending();
-    await Promise.allSettled(promises);
+    return flushed;
   }
 
   /**
@@ -185,18 +200,18 @@ export class SettleBatcher {
     kind: EntryKind,
     message: SqsMessage,
     seconds: number,
-  ): Promise<EntryOutcome> {
-    const entry = createEntry(lane, kind, message, seconds);
-    const { promise } = entry;
+    done: EntryDone,
+  ): void {
+    const entry = createEntry(lane, kind, message, seconds, done);
     if (this.aborted) {
       entry.state = 'done';
-      entry.reject(abortError(entry, this.#options.queueUrl));
-      return promise;
+      done(abortError(entry, this.#options.queueUrl));
+      return;
     }
     if (kind === 'heartbeat' && this.#heartbeatsStopped) {
       entry.state = 'done';
-      entry.resolve({ status: 'dropped', sentAt: 0 });
-      return promise;
+      done({ status: 'dropped', sentAt: 0 });
+      return;
     }
     this.#open.add(entry);
     if (isExtension(kind)) {
@@ -206,7 +221,6 @@ export class SettleBatcher {
     }
     lane.pending.push(entry);
     this.#schedule(lane);
-    return promise;
   }
 
   /** Sends full batches now; starts the window for what is left. */
@@ -286,12 +300,22 @@ export class SettleBatcher {
       this.#busy.delete(entry.message);
       unblocked = true;
     }
-    if (outcome instanceof SqsStreamError) entry.reject(outcome);
-    else entry.resolve(outcome);
-
     const job = entry.job;
     if (job?.wake !== undefined && job.round.every((e) => e.state === 'done')) job.wake();
     if (unblocked && entry.lane.pending.length > 0 && !this.aborted) this.#schedule(entry.lane);
+    if (this.#flushes.length > 0) this.#flushed(entry);
     if (this.#open.size === 0) this.#options.onIdle?.();
+    // Last, once this batcher's own state is consistent: `done` runs the caller's code.
+    entry.done(outcome);
+  }
+
+  /** Resolves each `flush()` whose last entry this was. */
+  #flushed(entry: Entry): void {
+    this.#flushes = this.#flushes.filter((flush) => {
+      flush.waiting.delete(entry);
+      if (flush.waiting.size > 0) return true;
+      flush.resolve();
+      return false;
+    });
   }
 }

@@ -24,7 +24,10 @@ export interface EntryOutcome {
   sentAt: number;
 }
 
-/** One ack or visibility change, from the moment it is asked for until its promise settles. */
+/** Told once what became of an entry: its outcome, or the error it failed with. */
+export type EntryDone = (result: EntryOutcome | SqsStreamError) => void;
+
+/** One ack or visibility change, from the moment it is asked for until it is done. */
 export interface Entry {
   readonly lane: Lane;
   readonly kind: EntryKind;
@@ -34,9 +37,7 @@ export interface Entry {
   state: 'pending' | 'sending' | 'waiting' | 'done';
   sentAt: number;
   job: Job | undefined;
-  readonly promise: Promise<EntryOutcome>;
-  resolve(outcome: EntryOutcome): void;
-  reject(error: SqsStreamError): void;
+  readonly done: EntryDone;
 }
 
 /** The entries waiting for one kind of batch request. */
@@ -58,29 +59,13 @@ export function isExtension(kind: EntryKind): boolean {
   return kind === 'heartbeat' || kind === 'extend';
 }
 
-/** A new entry, `pending`, whose promise its `resolve` / `reject` settle. */
+/** A new entry, `pending`; `done` is called once, when it settles. */
 export function createEntry(
   lane: Lane,
   kind: EntryKind,
   message: SqsMessage,
   seconds: number,
+  done: EntryDone,
 ): Entry {
-  let resolve!: (outcome: EntryOutcome) => void;
-  let reject!: (error: SqsStreamError) => void;
-  const promise = new Promise<EntryOutcome>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return {
-    lane,
-    kind,
-    message,
-    seconds,
-    state: 'pending',
-    sentAt: 0,
-    job: undefined,
-    promise,
-    resolve,
-    reject,
-  };
+  return { lane, kind, message, seconds, state: 'pending', sentAt: 0, job: undefined, done };
 }

@@ -13,6 +13,8 @@ export function takeBatch(
   onlyFull: boolean,
   busy: ReadonlyMap<SqsMessage, Entry> | undefined,
 ): Entry[] {
+  // Most calls come from an enqueue into a lane that is not full yet.
+  if (onlyFull && lane.pending.length < MAX_BATCH_ENTRIES) return [];
   const live = lane.pending.filter((entry) => entry.state === 'pending');
   if (onlyFull && live.length < MAX_BATCH_ENTRIES) {
     lane.pending = live;

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SettleBatcher, type EntryKind, type EntryOutcome } from './settle-batcher.js';
 import { shutdownError } from './settle-errors.js';
 import { debug } from '../core/debug.js';
-import type { SqsStreamError } from '../core/errors.js';
+import { SqsStreamError } from '../core/errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
 import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
@@ -122,20 +122,18 @@ export class MessageTracker implements MessageSettler {
 
   /** Deletes the message; resolves when SQS confirmed it. */
   ack(message: SqsMessage): Promise<void> {
-    const deleted = this.#idle.settling(() => {
+    return this.#idle.settling(() => {
       this.#forget(message);
-      return this.#acks.delete(message);
+      return this.#settle(message, 'delete', 0);
     });
-    return this.#counted(deleted, message, true);
   }
 
   /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
   nack(message: SqsMessage, delaySeconds: number): Promise<void> {
-    const changed = this.#idle.settling(() => {
+    return this.#idle.settling(() => {
       this.#forget(message);
-      return this.#acks.changeVisibility(message, delaySeconds, 'nack');
+      return this.#settle(message, 'nack', delaySeconds);
     });
-    return this.#counted(changed, message, false);
   }
 
   /**
@@ -154,21 +152,23 @@ export class MessageTracker implements MessageSettler {
     }
     const heartbeat = this.#heartbeat;
     heartbeat?.begin(message);
-    return this.#acks.changeVisibility(message, seconds, 'extend').then(
-      (outcome) => {
-        if (outcome.status !== 'confirmed') {
+    return new Promise((resolve, reject) => {
+      this.#acks.changeVisibility(message, seconds, 'extend', (result) => {
+        if (result instanceof SqsStreamError) {
+          heartbeat?.failed(message);
+          reject(result);
+          return;
+        }
+        if (result.status !== 'confirmed') {
           heartbeat?.failed(message);
         } else if (seconds === 0) {
           heartbeat?.delete(message);
         } else {
-          heartbeat?.extended(message, outcome.sentAt + seconds * 1000);
+          heartbeat?.extended(message, result.sentAt + seconds * 1000);
         }
-      },
-      (error: unknown) => {
-        heartbeat?.failed(message);
-        throw error;
-      },
-    );
+        resolve();
+      });
+    });
   }
 
   /**
@@ -184,8 +184,7 @@ export class MessageTracker implements MessageSettler {
     debug('releasing %d held messages', messages.length);
     const releases = this.#idle.settling(() =>
       messages.map((message) => {
-        const change = this.#acks.changeVisibility(message, 0, 'release');
-        const released = this.#counted(change, message, false);
+        const released = this.#settle(message, 'release', 0);
         // Nobody may ever ask the message for this promise: its failure is reported below.
         released.catch(noop);
         message.markReleased(released);
@@ -261,22 +260,35 @@ export class MessageTracker implements MessageSettler {
     this.#acks.abort();
   }
 
-  /** Counts a delete (`deleted`) or a release once SQS answered, and tells the stream. */
-  #counted(answer: Promise<EntryOutcome>, message: SqsMessage, deleted: boolean): Promise<void> {
-    const { stats, onAck, onRelease } = this.#options;
-    return answer.then(
-      (outcome) => {
-        if (outcome.status !== 'confirmed') return;
-        if (deleted) stats.acked++;
-        else stats.released++;
-        notify(deleted ? onAck : onRelease, message);
-      },
-      (error: unknown) => {
-        if (deleted) stats.ackFailed++;
-        else stats.releaseFailed++;
-        throw error;
-      },
-    );
+  /**
+   * An ack (`delete`), a nack or a release: resolves when SQS confirmed it (or it no longer
+   * mattered), rejects with its error; counted in `stats` either way.
+   */
+  #settle(
+    message: SqsMessage,
+    kind: 'delete' | 'nack' | 'release',
+    seconds: number,
+  ): Promise<void> {
+    const ack = kind === 'delete';
+    const options = this.#options;
+    return new Promise((resolve, reject) => {
+      const done = (result: EntryOutcome | SqsStreamError): void => {
+        if (result instanceof SqsStreamError) {
+          if (ack) options.stats.ackFailed++;
+          else options.stats.releaseFailed++;
+          reject(result);
+          return;
+        }
+        if (result.status === 'confirmed') {
+          if (ack) options.stats.acked++;
+          else options.stats.released++;
+          notify(ack ? options.onAck : options.onRelease, message);
+        }
+        resolve();
+      };
+      if (ack) this.#acks.delete(message, done);
+      else this.#acks.changeVisibility(message, seconds, kind, done);
+    });
   }
 
   /** The message is settled: it is no longer held, kept alive, or extended. */
@@ -288,10 +300,10 @@ export class MessageTracker implements MessageSettler {
 
   #beat(due: DueExtension[]): void {
     for (const { message, seconds } of due) {
-      void this.#acks.changeVisibility(message, seconds, 'heartbeat').then(
-        (outcome) => this.#beaten(message, seconds, outcome),
-        (error: unknown) => this.#beatFailed(message, error),
-      );
+      this.#acks.changeVisibility(message, seconds, 'heartbeat', (result) => {
+        if (result instanceof SqsStreamError) this.#beatFailed(message, result);
+        else this.#beaten(message, seconds, result);
+      });
     }
     // Grouping already happened: the heartbeat hands over messages whose deadlines are close.
     this.#acks.sendPending();

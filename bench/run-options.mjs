@@ -1,0 +1,76 @@
+// The runner's command line: the quick and full profiles, and what the options change in them.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SUBJECTS } from './analyze.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '..');
+
+export const PROFILES = {
+  quick: {
+    rtts: [0, 20],
+    delays: [0, 2],
+    messages: { 0: 2000, 20: 600 },
+    reps: 1,
+    idleWindowS: 45,
+    overheadMessages: 200_000,
+  },
+  full: {
+    rtts: [0, 20],
+    delays: [0, 2],
+    messages: { 0: 5000, 20: 1500 },
+    reps: 3,
+    idleWindowS: 65,
+    overheadMessages: 1_000_000,
+  },
+};
+
+/**
+ * What one run does: `args` as given, the profile they adjust, the subjects they select, the
+ * build under test (`pkg`: another build's index.mjs URL, or undefined for dist/).
+ */
+export function runOptions(argv) {
+  const args = parseArgs(argv);
+  const full = args.full === true;
+  const profile = { ...PROFILES[full ? 'full' : 'quick'] };
+  if (args.rtt) profile.rtts = numbers(args.rtt);
+  if (args.delay) profile.delays = numbers(args.delay);
+  if (args.reps) profile.reps = Number(args.reps);
+  if (args['idle-window']) profile.idleWindowS = Number(args['idle-window']);
+  if (args['overhead-messages']) profile.overheadMessages = Number(args['overhead-messages']);
+  if (args.messages)
+    profile.messages = Object.fromEntries(profile.rtts.map((r) => [r, Number(args.messages)]));
+
+  const only = args.only ? new Set(String(args.only).split(',')) : undefined;
+  // --package=DIR: benchmark another build of sqs-streams (a directory with its index.mjs).
+  const pkg = args.package
+    ? pathToFileURL(path.resolve(String(args.package), 'index.mjs')).href
+    : undefined;
+  return {
+    args,
+    full,
+    profile,
+    subjects: SUBJECTS.filter((s) => only === undefined || only.has(s.id)),
+    pkg,
+    cpuProfDir: path.join(root, 'bench/.tmp/profiles'),
+    /** The build under test: the package itself (dist/), or the one `--package` names. */
+    sqsStreams: () => import(pkg ?? 'sqs-streams'),
+  };
+}
+
+export const log = (...parts) => process.stderr.write(`${parts.join(' ')}\n`);
+
+function parseArgs(argv) {
+  const out = {};
+  for (const arg of argv) {
+    const match = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`Unknown argument ${arg}`);
+    const [, no, key, value] = match;
+    out[key] = no ? false : (value ?? true);
+  }
+  return out;
+}
+
+function numbers(value) {
+  return String(value).split(',').map(Number);
+}

@@ -1,0 +1,114 @@
+// Throughput runs: each subject, concurrency, RTT and processing delay on a fresh pre-filled
+// queue, repetitions interleaved; one result per run.
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { fmt, isOurs } from './analyze.mjs';
+import { createQueue, preload, processCpuMs } from './bench-endpoint.mjs';
+import { round } from './common.mjs';
+import { log } from './run-options.mjs';
+import { diffCounts, spawnSubject } from './subject-process.mjs';
+
+/** Every configuration of the profile, `reps` times, interleaved; returns the runs. */
+export async function runThroughputPlan(ctx) {
+  const { profile, subjects } = ctx.options;
+  const runs = [];
+  const plan = [];
+  for (let rep = 0; rep < profile.reps; rep++) {
+    for (const rttMs of profile.rtts) {
+      for (const delayMs of profile.delays) {
+        for (const subject of subjects) {
+          for (const concurrency of subject.concurrencies)
+            plan.push({ subject, concurrency, rttMs, delayMs, rep });
+        }
+      }
+    }
+  }
+  let index = 0;
+  for (const p of plan) {
+    index++;
+    const run = await runThroughput(ctx, p.subject, p.concurrency, p.rttMs, p.delayMs, p.rep);
+    runs.push(run);
+    log(
+      `[${index}/${plan.length}] ${p.subject.id} c${p.concurrency} rtt ${p.rttMs} ms delay ${p.delayMs} ms: ` +
+        (run.ok
+          ? `${fmt(run.msgsPerSec)} msgs/s, ${run.requestsPerMessage} req/msg, peak held ${run.peakHeld}`
+          : 'FAILED'),
+    );
+  }
+  return runs;
+}
+
+async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
+  const { args, profile, pkg, cpuProfDir } = ctx.options;
+  const messages = profile.messages[rttMs];
+  const queueUrl = await createQueue(ctx.direct);
+  await preload(ctx.options, ctx.direct, queueUrl, messages);
+  ctx.proxy.setLatency(rttMs);
+  const config = {
+    subject: subject.id,
+    concurrency,
+    delayMs,
+    messages,
+    queueUrl,
+    endpoint: ctx.proxy.endpoint,
+    mode: 'throughput',
+    rttMs,
+    pkg,
+  };
+  const proc = spawnSubject(config, { profile: args.profile === true && rep === 0, cpuProfDir });
+  const result = {
+    subject: subject.id,
+    label: subject.label,
+    concurrency,
+    rttMs,
+    delayMs,
+    messages,
+    rep,
+  };
+  try {
+    await proc.next('ready', 30_000);
+    const before = { ...ctx.proxy.counts };
+    const proxyCpu = process.cpuUsage();
+    const serverCpu = processCpuMs(ctx.server.pid);
+    proc.child.send({ type: 'start' });
+    // Slowest expected: the naive loop at 20 ms RTT, ~200 msgs/s; allow 5x that.
+    const done = await proc.next('done', 60_000 + (messages / 40) * 1000);
+    const counts = diffCounts({ ...ctx.proxy.counts }, before);
+    const proxyCpuUsed = process.cpuUsage(proxyCpu);
+    const serverCpuAfter = processCpuMs(ctx.server.pid);
+    proc.child.send({ type: 'stop' });
+    const stopped = await proc.next('stopped', 30_000);
+    await proc.exited;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    Object.assign(result, {
+      ok: true,
+      elapsedMs: round(done.elapsedMs, 5),
+      msgsPerSec: round((messages / done.elapsedMs) * 1000, 4),
+      requests: counts,
+      requestsPerMessage: round(total / messages, 4),
+      cpuMsPer10k: round((done.cpuMs / messages) * 10_000, 4),
+      peakRssMB: round(done.maxRssMB, 3),
+      peakHeld: done.meter.peakHeld,
+      peakWaiting: done.meter.peakWaiting,
+      peakBuffered: isOurs(subject.id) ? stopped.meter.peakBuffered : undefined,
+      highWaterMark: done.meter.highWaterMark,
+      duplicates: stopped.meter.duplicates,
+      emptyReceives: done.meter.receivesEmpty,
+      proxyCpuMsPer10k: round(
+        ((proxyCpuUsed.user + proxyCpuUsed.system) / 1000 / messages) * 10_000,
+        3,
+      ),
+      serverCpuMsPer10k:
+        serverCpu === undefined
+          ? undefined
+          : round(((serverCpuAfter - serverCpu) / messages) * 10_000, 3),
+      streamStats: done.extra,
+    });
+  } catch (error) {
+    result.ok = false;
+    result.error = String(error?.message ?? error);
+    log(`  ! ${result.error}`);
+    await proc.kill();
+  }
+  await ctx.direct.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => {});
+  return result;
+}
