@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { MAX_BATCH_ENTRIES } from './settle-batcher.js';
+import { MAX_BATCH_ENTRIES } from './settle-entry.js';
 import { describeChunk } from './describe-chunk.js';
 import { SqsMessage } from './message.js';
 import { trackerOf, type MessageTracker } from './tracker.js';

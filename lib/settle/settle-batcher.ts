@@ -11,20 +11,10 @@ import {
   type VisibilityKind,
 } from './settle-entry.js';
 import { abortError } from './settle-errors.js';
+import { FlushWaiters } from './flush-waiters.js';
 import { takeBatch } from './settle-lane.js';
 import { SqsStreamError, toStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
-
-// The entry types and the receipt-handle check live in their own files; importers keep using
-// this module for them.
-export {
-  MAX_BATCH_ENTRIES,
-  type EntryDone,
-  type EntryKind,
-  type EntryOutcome,
-  type VisibilityKind,
-} from './settle-entry.js';
-export { isReceiptHandleProblem } from './settle-errors.js';
 
 export interface SettleBatcherOptions extends BatchOptions {
   /** How long the first waiting entry waits for company, in ms. A batch of 10 goes at once. */
@@ -67,7 +57,7 @@ export class SettleBatcher {
   /** What each batch on its way through its attempts uses of this acknowledger. */
   readonly #batch: BatchContext;
   /** Each `flush()` under way: the entries it waits for. */
-  #flushes: Array<{ waiting: Set<Entry>; resolve: () => void }> = [];
+  readonly #flushes = new FlushWaiters();
   #heartbeatsStopped = false;
 
   constructor(options: SettleBatcherOptions) {
@@ -154,12 +144,7 @@ export class SettleBatcher {
    */
   flush(kinds?: ReadonlySet<EntryKind>): Promise<void> {
     const open = [...this.#open].filter((entry) => kinds === undefined || kinds.has(entry.kind));
-    const flushed =
-      open.length === 0
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => {
-            this.#flushes.push({ waiting: new Set(open), resolve });
-          });
+    const flushed = this.#flushes.wait(open);
     this.sendPending();
     return flushed;
   }
@@ -303,19 +288,9 @@ export class SettleBatcher {
     const job = entry.job;
     if (job?.wake !== undefined && job.round.every((e) => e.state === 'done')) job.wake();
     if (unblocked && entry.lane.pending.length > 0 && !this.aborted) this.#schedule(entry.lane);
-    if (this.#flushes.length > 0) this.#flushed(entry);
+    this.#flushes.done(entry);
     if (this.#open.size === 0) this.#options.onIdle?.();
     // Last, once this batcher's own state is consistent: `done` runs the caller's code.
     entry.done(outcome);
-  }
-
-  /** Resolves each `flush()` whose last entry this was. */
-  #flushed(entry: Entry): void {
-    this.#flushes = this.#flushes.filter((flush) => {
-      flush.waiting.delete(entry);
-      if (flush.waiting.size > 0) return true;
-      flush.resolve();
-      return false;
-    });
   }
 }

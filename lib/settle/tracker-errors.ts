@@ -1,3 +1,4 @@
+import { debug } from '../core/debug.js';
 import { SqsStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
@@ -34,4 +35,21 @@ export function heartbeatError(message: SqsMessage, error: unknown, queue: strin
     messageId: message.messageId,
     cause: error,
   });
+}
+
+/**
+ * Heartbeat failures as the stream hears of them: one report per error, since a whole request
+ * that failed shares its error among its entries.
+ */
+export class HeartbeatErrors {
+  readonly #reported = new WeakSet<SqsStreamError>();
+
+  /** The error to report for this failed extension, or `undefined` when reported already. */
+  report(message: SqsMessage, error: unknown, queue: string): SqsStreamError | undefined {
+    const streamError = heartbeatError(message, error, queue);
+    debug('heartbeat: extension of message %s failed (%s)', message.messageId, streamError.code);
+    if (this.#reported.has(streamError)) return undefined;
+    this.#reported.add(streamError);
+    return streamError;
+  }
 }

@@ -1,5 +1,6 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SettleBatcher, type EntryKind, type EntryOutcome } from './settle-batcher.js';
+import type { TrackerOptions } from './tracker-options.js';
+import { SettleBatcher } from './settle-batcher.js';
+import type { EntryKind, EntryOutcome } from './settle-entry.js';
 import { shutdownError } from './settle-errors.js';
 import { debug } from '../core/debug.js';
 import { SqsStreamError } from '../core/errors.js';
@@ -7,34 +8,9 @@ import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
 import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
 import { notify } from '../core/notify.js';
-import type { RequestPolicy } from '../core/request-loop.js';
-import type { OnRetry } from '../core/retry.js';
-import type { SettleStats } from './settle-stats.js';
-import { heartbeatError, releaseError } from './tracker-errors.js';
+import { HeartbeatErrors, releaseError } from './tracker-errors.js';
 
-export interface TrackerOptions {
-  client: SQSClient;
-  queueUrl: string;
-  /** Updated in place: acked, released, deleteRequests, visibilityRequests, errorsRetried, held. */
-  stats: SettleStats;
-  policy: RequestPolicy;
-  /** Flush when 10 entries wait or this long (ms) after the first one started waiting. */
-  ackBatchWindowMs: number;
-  /** Extend the visibility of held messages before it runs out. */
-  heartbeat: boolean;
-  /** Seconds: what each heartbeat extension sets, and a fresh message's first deadline. */
-  visibilityTimeout: number;
-  /** Stop extending a message this long after its receipt (SQS's cap is 12 hours). */
-  maxHoldSeconds: number;
-  onAck?: ((message: SqsMessage) => void) | undefined;
-  /** A nack, or a release on destroy. */
-  onRelease?: ((message: SqsMessage) => void) | undefined;
-  onRetry?: OnRetry | undefined;
-  /** Where a throwing `onRetry` goes. */
-  onListenerError?: ((error: unknown) => void) | undefined;
-  /** A heartbeat extension failed for a message still held; never fatal. */
-  onHeartbeatError?: ((error: SqsStreamError) => void) | undefined;
-}
+export type { TrackerOptions };
 
 /**
  * The tracker that settles a message. Read from the message itself: a WeakMap keyed by every
@@ -59,7 +35,7 @@ export class MessageTracker implements MessageSettler {
   readonly #acks: SettleBatcher;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #held = new Set<SqsMessage>();
-  readonly #reported = new WeakSet<SqsStreamError>();
+  readonly #heartbeatErrors = new HeartbeatErrors();
   readonly #idle = new IdleWatch(() => this.#held.size === 0 && this.#acks.idle);
   #closed = false;
 
@@ -143,11 +119,7 @@ export class MessageTracker implements MessageSettler {
    */
   extend(message: SqsMessage, seconds: number): Promise<void> {
     if (message.settled) {
-      debug(
-        'extend: message %s is already settled (%s); nothing to do',
-        message.messageId,
-        message.state,
-      );
+      debug('extend: message %s is already settled; nothing to do', message.messageId);
       return Promise.resolve();
     }
     const heartbeat = this.#heartbeat;
@@ -159,13 +131,9 @@ export class MessageTracker implements MessageSettler {
           reject(result);
           return;
         }
-        if (result.status !== 'confirmed') {
-          heartbeat?.failed(message);
-        } else if (seconds === 0) {
-          heartbeat?.delete(message);
-        } else {
-          heartbeat?.extended(message, result.sentAt + seconds * 1000);
-        }
+        if (result.status !== 'confirmed') heartbeat?.failed(message);
+        else if (seconds === 0) heartbeat?.delete(message);
+        else heartbeat?.extended(message, result.sentAt + seconds * 1000);
         resolve();
       });
     });
@@ -324,11 +292,7 @@ export class MessageTracker implements MessageSettler {
       debug('heartbeat: ignoring a failed extension of settled message %s', message.messageId);
       return;
     }
-    const streamError = heartbeatError(message, error, this.#options.queueUrl);
-    debug('heartbeat: extension of message %s failed (%s)', message.messageId, streamError.code);
-    // One report per error: a whole request that failed shares its error among its entries.
-    if (this.#reported.has(streamError)) return;
-    this.#reported.add(streamError);
-    notify(this.#options.onHeartbeatError, streamError);
+    const report = this.#heartbeatErrors.report(message, error, this.#options.queueUrl);
+    if (report !== undefined) notify(this.#options.onHeartbeatError, report);
   }
 }
