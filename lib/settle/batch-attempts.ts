@@ -52,7 +52,6 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
     entry.state = 'sending';
   }
   const { queueUrl } = options;
-  const entryErrors = new Map<Entry, unknown>();
   let attempts = 0;
   try {
     const request: RequestSpec<undefined> = {
@@ -83,9 +82,9 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
           entry.sentAt = sentAt;
         }
         const failed = await sendBatchRequest(context, lane.operation, round, attemptSignal);
-        const again = settleFailures(context, lane, failed, sentAt, entryErrors, number > 1);
+        const again = settleFailures(context, lane, failed, sentAt, number > 1);
         job.round = again;
-        return again.length === 0 ? undefined : new Again(entryErrors.get(again[0] as Entry));
+        return again.length === 0 ? undefined : new Again((again[0] as Entry).transientError);
       },
     };
     await runRequest(request);
@@ -99,7 +98,8 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
     const handles = round.map((entry) => entry.message.receiptHandle);
     const exhausted =
       attempts >= options.policy.retry.numOfAttempts &&
-      (entryErrors.has(round[0] as Entry) || classify(error, lane.operation, 0) === 'retry');
+      ((round[0] as Entry).transientError !== undefined ||
+        classify(error, lane.operation, 0) === 'retry');
     if (!exhausted) {
       const streamError = toStreamError(error, lane.operation, queueUrl, handles);
       debug('%s failed for %d entries: %s', lane.operation, round.length, streamError.code);
@@ -107,7 +107,7 @@ export async function runBatch(context: BatchContext, lane: Lane, entries: Entry
       return;
     }
     for (const entry of round) {
-      const last = entryErrors.get(entry) ?? error;
+      const last = entry.transientError ?? error;
       context.finish(entry, exhaustedError(entry, queueUrl, last, attempts));
     }
   }
@@ -134,7 +134,6 @@ function settleFailures(
   lane: Lane,
   failed: Array<[Entry, BatchResultErrorEntry]>,
   sentAt: number,
-  entryErrors: Map<Entry, unknown>,
   retried: boolean,
 ): Entry[] {
   const { queueUrl } = context.options;
@@ -161,7 +160,7 @@ function settleFailures(
       }
     } else if (failure.SenderFault === false || isTransientError({ name: code })) {
       again.push(entry);
-      entryErrors.set(entry, entryError(entry, queueUrl, failure, ' (transient)'));
+      entry.transientError = entryError(entry, queueUrl, failure, ' (transient)');
     } else {
       context.finish(entry, entryError(entry, queueUrl, failure, ''));
     }

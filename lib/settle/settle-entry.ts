@@ -37,6 +37,8 @@ export interface Entry {
   state: 'pending' | 'sending' | 'waiting' | 'done';
   sentAt: number;
   job: Job | undefined;
+  /** SQS's failure of this entry in its last attempt, when that was transient (retried). */
+  transientError: SqsStreamError | undefined;
   readonly done: EntryDone;
 }
 
@@ -67,5 +69,15 @@ export function createEntry(
   seconds: number,
   done: EntryDone,
 ): Entry {
-  return { lane, kind, message, seconds, state: 'pending', sentAt: 0, job: undefined, done };
+  return {
+    lane,
+    kind,
+    message,
+    seconds,
+    state: 'pending',
+    sentAt: 0,
+    job: undefined,
+    transientError: undefined,
+    done,
+  };
 }

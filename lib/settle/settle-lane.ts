@@ -20,12 +20,17 @@ export function takeBatch(
     lane.pending = live;
     return [];
   }
+  if (busy === undefined) {
+    // Deletes: the first 10 go, whatever their messages.
+    const batch = live.splice(0, MAX_BATCH_ENTRIES);
+    lane.pending = live;
+    return batch;
+  }
   const batch: Entry[] = [];
   const rest: Entry[] = [];
   const inBatch = new Set<SqsMessage>();
   for (const entry of live) {
-    const sendable =
-      busy === undefined || (!busy.has(entry.message) && !inBatch.has(entry.message));
+    const sendable = !busy.has(entry.message) && !inBatch.has(entry.message);
     if (batch.length < MAX_BATCH_ENTRIES && sendable) {
       batch.push(entry);
       inBatch.add(entry.message);
