@@ -1,4 +1,5 @@
 import type { Stream } from 'node:stream';
+import { rethrowLater } from './notify.js';
 
 /**
  * What a stream does when one of its listeners throws (a `'retry'`, `'receive'` or `'sent'`
@@ -15,9 +16,7 @@ export function listenerFailed(
     stream.destroy(error as Error);
     return;
   }
-  process.nextTick(() => {
-    throw error;
-  });
+  rethrowLater(error);
 }
 
 /** Emits `event`; a listener that throws goes to {@link listenerFailed}. */
@@ -41,8 +40,6 @@ export function emitRethrowing(emitter: Stream, event: string, ...args: unknown[
   try {
     emitter.emit(event, ...args);
   } catch (error) {
-    process.nextTick(() => {
-      throw error;
-    });
+    rethrowLater(error);
   }
 }

@@ -1,6 +1,7 @@
 import { classify, isExpiredCredentials, type Verdict } from './classify.js';
 import { backoffDelay } from './backoff.js';
 import { debug } from './debug.js';
+import { rethrowLater } from './notify.js';
 import { isTraced, traceKindOf, traced, type RequestTraceContext } from './diagnostics.js';
 import {
   abortError,
@@ -113,10 +114,7 @@ function nameOf(error: unknown): string {
 
 function reportListenerError(spec: RequestSpec<unknown>, error: unknown): void {
   if (spec.onListenerError !== undefined) spec.onListenerError(error);
-  else
-    process.nextTick(() => {
-      throw error;
-    });
+  else rethrowLater(error);
 }
 
 /**
