@@ -1,48 +1,22 @@
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
+import type { Message } from '@aws-sdk/client-sqs';
 import { debug } from '../core/debug.js';
 import { toStreamError } from '../core/errors.js';
 import { isFifoQueue } from '../core/queue.js';
-import type { RequestPolicy } from '../core/request-loop.js';
-import { isAbortError, type OnRetry } from '../core/retry.js';
-import type { PayloadResolver } from '../payloads/index.js';
-import { SqsMessage, type MessageTracker } from '../settle/index.js';
-import { afterEmpty, nextReceiveSize, nextWaitSeconds } from './demand.js';
+import { isAbortError } from '../core/retry.js';
+import { SqsMessage } from '../settle/index.js';
+import { afterEmpty, nextReceiveSize, nextWaitSeconds, type DemandState } from './demand.js';
 import type { NormalizedReadableOptions } from './readable-options.js';
-import type { SqsReadableStats } from './readable-stats.js';
+import type { ReceiveContext, ReceiveHost, SafeEmit } from './receive-context.js';
 import { receiveMessages } from './receive-request.js';
+
+export type { ReceiveContext, ReceiveHost, SafeEmit };
 
 /**
  * How long `stop()` lets receives in flight answer before aborting them. A receive on a queue
  * with messages answers in milliseconds; one still waiting after this is an idle long poll.
  */
 export const STOP_GRACE_MS = 1000;
-
-/** What the loop needs of the stream it fills. */
-export interface ReceiveHost {
-  readonly readableLength: number;
-  readonly destroyed: boolean;
-  readonly stats: SqsReadableStats;
-  push(message: SqsMessage | null): boolean;
-  destroy(error: Error): this;
-}
-
-/** Emits an event of the stream; a listener that throws must not break the loop. */
-export type SafeEmit = (event: string, ...args: unknown[]) => void;
-
-export interface ReceiveContext {
-  client: SQSClient;
-  queueUrl: string;
-  /** The queue as the user named it, for error messages. */
-  queue: string;
-  tracker: MessageTracker;
-  policy: RequestPolicy;
-  /** Aborted on destroy: every receive in flight and every backoff sleep listens to it. */
-  lifetime: AbortSignal;
-  onRetry: OnRetry;
-  onListenerError: (error: unknown) => void;
-  /** With `largePayloads`: reads the payloads of a receive before it counts as done. */
-  payloads?: PayloadResolver | undefined;
-}
 
 /**
  * SqsReadable's receive loop (DESIGN.md invariants 1 to 4): starts receives while there is
@@ -54,7 +28,12 @@ export class ReceiveLoop {
   readonly #host: ReceiveHost;
   readonly #emit: SafeEmit;
   readonly #options: NormalizedReadableOptions;
-  readonly #receives = new Map<AbortController, Promise<void>>();
+  /** The receives in flight, each settled once its messages (if any) are tracked. */
+  readonly #receives = new Set<Promise<void>>();
+  /** Every receive's signal: destroy and `stop()`'s grace cut off all of them at once. */
+  readonly #abortReceives = new AbortController();
+  /** The demand rule's input, updated in place: `pump()` runs on every `_read`. */
+  readonly #demand: DemandState;
   #context: ReceiveContext | undefined;
   #requested = 0;
   #demanded = false;
@@ -69,6 +48,16 @@ export class ReceiveLoop {
     this.#host = host;
     this.#emit = emit;
     this.#options = options;
+    // Each attempt of each receive listens to it, and `concurrency` has no upper bound.
+    setMaxListeners(0, this.#abortReceives.signal);
+    this.#demand = {
+      highWaterMark: options.highWaterMark,
+      batchSize: options.batchSize,
+      maxMessages: options.maxMessages,
+      received: 0,
+      buffered: 0,
+      requested: 0,
+    };
   }
 
   /** ReceiveMessage calls in flight. */
@@ -76,14 +65,17 @@ export class ReceiveLoop {
     return this.#receives.size;
   }
 
-  /** The receives in flight, each settled once its messages (if any) are tracked. */
+  /** The receives in flight (see `#receives`). */
   get settling(): Iterable<Promise<void>> {
-    return this.#receives.values();
+    return this.#receives;
   }
 
   /** The queue is resolved: receives may start. */
   start(context: ReceiveContext): void {
     this.#context = context;
+    const abortReceives = (): void => this.#abortReceives.abort();
+    if (context.lifetime.aborted) abortReceives();
+    else context.lifetime.addEventListener('abort', abortReceives, { once: true });
     this.pump();
   }
 
@@ -109,7 +101,7 @@ export class ReceiveLoop {
     if (abort && this.#receives.size > 0 && this.#abortTimer === undefined) {
       this.#abortTimer = setTimeout(() => {
         debug('readable stopping: aborting %d idle receives', this.#receives.size);
-        for (const controller of this.#receives.keys()) controller.abort();
+        this.#abortReceives.abort();
       }, STOP_GRACE_MS);
     }
     this.#maybeEnd();
@@ -126,15 +118,12 @@ export class ReceiveLoop {
     const host = this.#host;
     if (!this.#demanded || this.#stopping || host.destroyed || this.#context === undefined) return;
     if (this.#pauseTimer !== undefined) return;
+    const demand = this.#demand;
     while (this.#receives.size < this.#options.concurrency) {
-      const size = nextReceiveSize({
-        highWaterMark: this.#options.highWaterMark,
-        batchSize: this.#options.batchSize,
-        maxMessages: this.#options.maxMessages,
-        received: host.stats.received,
-        buffered: host.readableLength,
-        requested: this.#requested,
-      });
+      demand.received = host.stats.received;
+      demand.buffered = host.readableLength;
+      demand.requested = this.#requested;
+      const size = nextReceiveSize(demand);
       if (size === 0) return;
       this.#startReceive(this.#context, size);
     }
@@ -161,9 +150,7 @@ export class ReceiveLoop {
   }
 
   #startReceive(context: ReceiveContext, size: number): void {
-    const controller = new AbortController();
-    const onLifetimeAbort = (): void => controller.abort();
-    context.lifetime.addEventListener('abort', onLifetimeAbort, { once: true });
+    const signal = this.#abortReceives.signal;
     this.#requested += size;
     const { waitTimeSeconds, idleTimeoutMs } = this.#options;
     const startedAt = Date.now();
@@ -173,20 +160,23 @@ export class ReceiveLoop {
       this.#emptySince,
       startedAt,
     );
-    const done = this.#receive(context, size, waitSeconds, controller.signal)
+    const finished = (): void => {
+      this.#receives.delete(settled);
+      this.#requested -= size;
+    };
+    const settled = this.#receive(context, size, waitSeconds, signal)
       .then((raw) => this.#admit(context, raw))
       .then(
-        (messages) => ({ messages, error: undefined as unknown }),
-        (error: unknown) => ({ messages: undefined, error }),
+        (messages) => {
+          finished();
+          this.#onMessages(context, messages, startedAt, waitSeconds);
+        },
+        (error: unknown) => {
+          finished();
+          this.#onReceiveError(context, error, signal.aborted);
+        },
       );
-    const settled = done.then(({ messages, error }) => {
-      context.lifetime.removeEventListener('abort', onLifetimeAbort);
-      this.#receives.delete(controller);
-      this.#requested -= size;
-      if (messages !== undefined) this.#onMessages(context, messages, startedAt, waitSeconds);
-      else this.#onReceiveError(context, error, controller.signal.aborted);
-    });
-    this.#receives.set(controller, settled);
+    this.#receives.add(settled);
   }
 
   #receive(

@@ -45,7 +45,7 @@ function noop(): void {}
  */
 export class SqsAckWritable extends Writable {
   /** Rounds of acks this stream started that have not all settled yet, with their trackers. */
-  readonly #inFlight = new Map<Promise<unknown>, Set<MessageTracker>>();
+  readonly #inFlight = new Map<Promise<void>, Set<MessageTracker>>();
   #corkedForCompany = false;
 
   constructor(options: SqsAckWritableOptions = {}) {
@@ -127,32 +127,44 @@ export class SqsAckWritable extends Writable {
   }
 
   #ackAll(chunks: unknown[], callback: WriteCallback): void {
-    const acks: Array<Promise<void>> = [];
     const trackers = new Set<MessageTracker>();
     let wrong: unknown;
     let sawWrong = false;
+    // The round's callback fires once every ack of it settled, with the first failure: a count,
+    // not `Promise.allSettled` (a result object and two closures per message).
+    let waiting = 1;
+    let failure: Error | undefined;
+    let finishRound: () => void = noop;
+    const settled = new Promise<void>((resolve) => (finishRound = resolve));
+    const one = (): void => {
+      if (--waiting > 0) return;
+      this.#inFlight.delete(settled);
+      finishRound();
+    };
+    const failed = (error: Error): void => {
+      failure ??= error;
+      one();
+    };
+    let count = 0;
     for (const chunk of chunks) {
       if (!(chunk instanceof SqsMessage)) {
         if (!sawWrong) wrong = chunk;
         sawWrong = true;
         continue;
       }
-      const ack = chunk.ack();
-      acks.push(ack);
+      waiting++;
+      count++;
+      chunk.ack().then(one, failed);
       const tracker = trackerOf(chunk);
       if (tracker !== undefined) trackers.add(tracker);
     }
+    this.#inFlight.set(settled, trackers);
     // A round with a full batch or more is everything that gathered while the last round was in
     // flight: send its remainder now instead of waiting for the window. A smaller round waits
     // for the window, where more acks may join it.
-    if (acks.length >= MAX_BATCH_ENTRIES) {
+    if (count >= MAX_BATCH_ENTRIES) {
       for (const tracker of trackers) tracker.sendPending();
     }
-    const settled = Promise.allSettled(acks).then((results) => {
-      this.#inFlight.delete(settled);
-      return results;
-    });
-    this.#inFlight.set(settled, trackers);
     if (sawWrong) {
       // The valid messages of this round are still acked: they were written to be.
       callback(
@@ -161,11 +173,9 @@ export class SqsAckWritable extends Writable {
             'Write the message itself, not its body or a copy of it.',
         ),
       );
-      return;
+    } else {
+      void settled.then(() => callback(failure ?? null));
     }
-    void settled.then((results) => {
-      const failed = results.find((result) => result.status === 'rejected');
-      callback(failed === undefined ? null : (failed.reason as Error));
-    });
+    one();
   }
 }

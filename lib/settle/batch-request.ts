@@ -64,9 +64,10 @@ export async function sendBatchRequest(
     unanswered[index] = undefined;
     return entry;
   };
+  const confirmed: EntryOutcome = { status: 'confirmed', sentAt };
   for (const ok of out.Successful ?? []) {
     const entry = answer(ok.Id);
-    if (entry !== undefined) context.finish(entry, { status: 'confirmed', sentAt });
+    if (entry !== undefined) context.finish(entry, confirmed);
   }
   const failed: Array<[Entry, BatchResultErrorEntry]> = [];
   for (const failure of out.Failed ?? []) {

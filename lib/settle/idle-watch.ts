@@ -19,13 +19,23 @@ export class IdleWatch {
 
   /** Runs a settle; while it runs, the tracker does not count as idle. */
   settling<T>(settle: () => T): T {
-    this.#inSettle++;
+    this.enter();
     try {
       return settle();
     } finally {
-      this.#inSettle--;
-      this.check();
+      this.leave();
     }
+  }
+
+  /** A settle starts (as {@link settling}, without a closure per message). */
+  enter(): void {
+    this.#inSettle++;
+  }
+
+  /** The settle {@link enter} began has enqueued its request. */
+  leave(): void {
+    this.#inSettle--;
+    this.check();
   }
 
   /** Resolves once idle. */

@@ -75,10 +75,7 @@ export class MessageTracker implements MessageSettler {
     return this.#held.has(message);
   }
 
-  /**
-   * Starts holding a received message: it counts in `held`, the heartbeat keeps it alive, and a
-   * release on destroy covers it.
-   */
+  /** Holds a received message: counted in `held`, kept alive, released on destroy. */
   track(message: SqsMessage): void {
     if (message.settled || this.#held.has(message)) return;
     this.#held.add(message);
@@ -98,18 +95,12 @@ export class MessageTracker implements MessageSettler {
 
   /** Deletes the message; resolves when SQS confirmed it. */
   ack(message: SqsMessage): Promise<void> {
-    return this.#idle.settling(() => {
-      this.#forget(message);
-      return this.#settle(message, 'delete', 0);
-    });
+    return this.#settleHeld(message, 'delete', 0);
   }
 
   /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
   nack(message: SqsMessage, delaySeconds: number): Promise<void> {
-    return this.#idle.settling(() => {
-      this.#forget(message);
-      return this.#settle(message, 'nack', delaySeconds);
-    });
+    return this.#settleHeld(message, 'nack', delaySeconds);
   }
 
   /**
@@ -169,11 +160,7 @@ export class MessageTracker implements MessageSettler {
     throw releaseError(failures, messages.length, this.#options.queueUrl);
   }
 
-  /**
-   * Sends everything waiting now (without waiting for the window) and resolves when every
-   * request asked for so far has completed, retries included. Never rejects: each message's own
-   * promise carries its outcome.
-   */
+  /** Sends what waits now; resolves once every request so far completed. Never rejects. */
   flush(): Promise<void> {
     return this.#acks.flush();
   }
@@ -226,6 +213,17 @@ export class MessageTracker implements MessageSettler {
   abort(): void {
     this.close();
     this.#acks.abort();
+  }
+
+  /** Settles a message the consumer holds: from now on it is not held, and not kept alive. */
+  #settleHeld(message: SqsMessage, kind: 'delete' | 'nack', seconds: number): Promise<void> {
+    this.#idle.enter();
+    try {
+      this.#forget(message);
+      return this.#settle(message, kind, seconds);
+    } finally {
+      this.#idle.leave();
+    }
   }
 
   /**
