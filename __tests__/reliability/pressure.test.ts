@@ -70,6 +70,7 @@ describeProxied('pressure', () => {
     });
 
     expect(result['streamError']).toBeUndefined();
+    expect(result['stopError']).toBeUndefined();
     expect(result['lostIndices']).toEqual([]);
     expect(result['lost']).toBe(0);
     expect(result['unexpected']).toBe(0);

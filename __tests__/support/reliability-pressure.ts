@@ -39,8 +39,11 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
     visibilityTimeout,
     concurrency: 4,
     highWaterMark: 40,
-    // Longer than the visibility timeout: what a lost receive answer hid comes back before the end.
-    idleTimeoutMs: (visibilityTimeout + 4) * 1000,
+    // The run stops once every message was delivered (below). The idle end is the backstop that
+    // makes a lost message fail the test instead of hanging it: a lost answer hides its batch for
+    // a visibility timeout, and the batch's next receive can lose its answer again, so an idle end
+    // only a few timeouts long could end the run with a batch still hidden (in the queue, not lost).
+    idleTimeoutMs: (visibilityTimeout * 4 + 3) * 1000,
     retry: { maxDelay: 1_000 },
     ...config.streamOptions,
   });
@@ -54,6 +57,10 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
   const deliveries = new Uint16Array(config.count);
   let unexpected = 0;
   let redeliveries = 0;
+  let distinct = 0;
+  let stopError: string | undefined;
+  let lastFirstDeliveryMs = 0;
+  const started = Date.now();
   const handler = new Transform({
     objectMode: true,
     highWaterMark: 16,
@@ -63,6 +70,14 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
         : NaN;
       if (Number.isInteger(index) && index >= 0 && index < config.count) {
         deliveries[index] = (deliveries[index] ?? 0) + 1;
+        if (deliveries[index] === 1) {
+          distinct++;
+          lastFirstDeliveryMs = Date.now() - started;
+          // Every message seen: stop (receives in flight may still bring duplicates, counted).
+          if (distinct === config.count) {
+            source.stop().catch((error: Error) => (stopError = `${error.name}: ${error.message}`));
+          }
+        }
       } else {
         unexpected++;
       }
@@ -70,7 +85,6 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
       callback(null, message);
     },
   });
-  const started = Date.now();
   let streamError: string | undefined;
   await pipeline(source, handler, new SqsAckWritable()).catch((error: Error) => {
     streamError = `${error.name}: ${error.message}`;
@@ -84,7 +98,9 @@ export async function pressure(ctx: Context): Promise<Record<string, unknown>> {
   });
   return {
     seconds,
+    lastFirstDeliveryS: lastFirstDeliveryMs / 1000,
     streamError,
+    stopError,
     messages: config.count,
     lost: lost.length,
     lostIndices: lost.slice(0, 20),
