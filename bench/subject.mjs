@@ -2,9 +2,10 @@
 //
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
-// Config: { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode, pkg? }
+// Config: { subject, concurrency, delayMs, messages, warmup?, queueUrl, endpoint, mode, pkg? }
 //   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
-//   mode:     'throughput' (report 'done' once `messages` deletes are confirmed) | 'idle'
+//   mode:     'throughput' (report 'done' once `warmup + messages` deletes are confirmed, with the
+//             time and CPU of the window after the first `warmup`, and of the whole run) | 'idle'
 //   pkg:      where to import sqs-streams from (default: the package itself, i.e. dist/)
 //
 // Protocol: child -> { type: 'ready' }; parent -> { type: 'start' }; child -> { type: 'done', ... }
@@ -22,7 +23,9 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { createClient } from './common.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
-const { subject, concurrency, delayMs, messages: target, queueUrl, endpoint, mode } = config;
+const { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode } = config;
+const warmup = config.warmup ?? 0;
+const target = warmup + messages;
 
 const meter = {
   received: 0,
@@ -43,6 +46,9 @@ const meter = {
 const seen = new Set();
 let startedAt = 0;
 let cpuAtStart;
+/** When the measured window opened: the warm-up's last delete confirmed (the start without one). */
+let windowAt = 0;
+let cpuAtWindow;
 let doneSent = false;
 
 function send(message, callback) {
@@ -58,16 +64,28 @@ function onReceived(count) {
   meter.peakWaiting = Math.max(meter.peakWaiting, meter.received - meter.started);
 }
 
+const cpuMsSince = (start) => {
+  const cpu = process.cpuUsage(start);
+  return (cpu.user + cpu.system) / 1000;
+};
+
 function onDeleted(count) {
+  const before = meter.deleted;
   meter.deleted += count;
-  if (mode === 'throughput' && !doneSent && meter.deleted >= target) {
+  if (mode !== 'throughput') return;
+  if (before < warmup && meter.deleted >= warmup) {
+    windowAt = performance.now();
+    cpuAtWindow = process.cpuUsage();
+  }
+  if (!doneSent && meter.deleted >= target) {
     doneSent = true;
-    const elapsedMs = performance.now() - startedAt;
-    const cpu = process.cpuUsage(cpuAtStart);
+    const now = performance.now();
     send({
       type: 'done',
-      elapsedMs,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      elapsedMs: now - windowAt,
+      cpuMs: cpuMsSince(cpuAtWindow),
+      wholeElapsedMs: now - startedAt,
+      wholeCpuMs: cpuMsSince(cpuAtStart),
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       meter: { ...meter },
       extra: extraStats(),
@@ -341,6 +359,8 @@ process.on('message', async (message) => {
   if (message.type === 'start') {
     startedAt = performance.now();
     cpuAtStart = process.cpuUsage();
+    windowAt = startedAt;
+    cpuAtWindow = cpuAtStart;
     stop = await start();
   } else if (message.type === 'stop') {
     const timer = setTimeout(() => {
