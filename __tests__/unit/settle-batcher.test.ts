@@ -75,6 +75,27 @@ describe('batching acknowledger', () => {
     expect(new Set(handles)).toEqual(new Set(messages.map((m) => m.receiptHandle)));
   });
 
+  it('leaves no window timer behind a full batch; a later ack gets a whole window', async () => {
+    useStreamFakeTimers();
+    const { mock, receive } = setup({ ackBatchWindowMs: 1_000 });
+    const [first, ...rest] = receive(11);
+    const acks = rest.slice(0, 9).map((m) => m.ack());
+    acks.unshift(first!.ack());
+    await jest.advanceTimersByTimeAsync(0);
+    expect(deleteCalls(mock).map((c) => c.Entries?.length)).toEqual([10]);
+    await Promise.all(acks);
+    // Nothing waits: an idle consumer is not woken up by the first entry's window.
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(600);
+    const late = rest[9]!.ack();
+    // The window of the first ack would have ended 400 ms from now; this one has its own.
+    await jest.advanceTimersByTimeAsync(999);
+    expect(deleteCalls(mock)).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(deleteCalls(mock).map((c) => c.Entries?.length)).toEqual([10, 1]);
+    await late;
+  });
+
   it('groups acks that arrive within the window into one request', async () => {
     useStreamFakeTimers();
     const { mock, receive } = setup();

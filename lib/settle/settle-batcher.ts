@@ -216,7 +216,12 @@ export class SettleBatcher {
       if (batch.length === 0) break;
       this.#start(lane, batch);
     }
-    if (lane.timer === undefined && lane.pending.length > 0) {
+    if (lane.pending.length === 0) {
+      // Full batches took everything: the window the first of them started has nothing to send,
+      // and an idle consumer should not wake up for it.
+      if (lane.timer !== undefined) clearTimeout(lane.timer);
+      lane.timer = undefined;
+    } else if (lane.timer === undefined) {
       // Not unref'd: a caller awaits these entries, and the wait is short.
       lane.timer = setTimeout(() => {
         lane.timer = undefined;
