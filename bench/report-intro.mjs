@@ -6,19 +6,19 @@ import { table } from './report-format.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Pushes the sections onto `md`. */
-/** How the warm-up was run, for a results file that had one ('' for older files). */
-function warmupText(settings) {
+/** How the warm-up was run, for a results file that had one (none for older files). */
+function warmupLines(settings) {
   const warmup = settings.warmup;
-  if (warmup === undefined || Object.values(warmup).every((n) => !n)) return '';
+  if (warmup === undefined || Object.values(warmup).every((n) => !n)) return [];
   const parts = Object.entries(warmup).map(
-    ([rtt, n]) => `${n.toLocaleString('en-US')} at ${rtt} ms RTT`,
+    ([rtt, n]) => `${n.toLocaleString('en-US')} messages at ${rtt} ms RTT`,
   );
-  return (
-    `, after a warm-up of ${parts.join(' and ')} that the subject consumes first: throughput and CPU` +
-    " are measured from the warm-up's last confirmed delete to the run's last (the first messages of a" +
-    " process pay for V8 compiling the hot paths and for the first connections; each run's numbers" +
-    ' with the warm-up included are in the results file as `wholeRun`)'
-  );
+  return [
+    `- **Warm-up:** the subject first consumes ${parts.join(' and ')}; throughput and CPU are`,
+    "  measured from the warm-up's last confirmed delete to the run's last. The first messages of a",
+    '  process pay for V8 compiling the hot paths and for the first connections; each run with its',
+    '  warm-up included is in the results file as `wholeRun`.',
+  ];
 }
 
 export function introSections(md, { results, jsonPath, targets, builtElsewhere }) {
@@ -72,8 +72,9 @@ export function introSections(md, { results, jsonPath, targets, builtElsewhere }
         .map(([rtt, n]) => `${n.toLocaleString('en-US')} messages at ${rtt} ms RTT`)
         .join(
           ' and ',
-        )} of ${settings.messageBytes} bytes each${warmupText(settings)}, sent straight to`,
+        )} of ${settings.messageBytes} bytes each${warmupLines(settings).length > 0 ? ' (plus the warm-up)' : ''}, sent straight to`,
       '  fauxqs before the subject starts. A run ends when SQS has confirmed the delete of every message.',
+      ...warmupLines(settings),
       `- **Repetitions:** ${settings.reps} per configuration, interleaved; tables show the median (throughput min-max in`,
       '  the full table), peaks are the maximum over runs.',
       '- **Processing stage:** every message goes through the same async function: `await` a resolved promise',
