@@ -12,7 +12,7 @@ import {
 } from './settle-entry.js';
 import { abortError } from './settle-errors.js';
 import { FlushWaiters } from './flush-waiters.js';
-import { takeBatch } from './settle-lane.js';
+import { closeWindow, takeBatch } from './settle-lane.js';
 import { SqsStreamError, toStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
@@ -171,10 +171,7 @@ export class SettleBatcher {
   abort(): void {
     if (this.aborted) return;
     this.#controller.abort();
-    for (const lane of [this.#delete, this.#visibility]) {
-      if (lane.timer !== undefined) clearTimeout(lane.timer);
-      lane.timer = undefined;
-    }
+    for (const lane of [this.#delete, this.#visibility]) closeWindow(lane);
     for (const entry of [...this.#open]) {
       this.#finish(entry, abortError(entry, this.#options.queueUrl));
     }
@@ -216,11 +213,9 @@ export class SettleBatcher {
       if (batch.length === 0) break;
       this.#start(lane, batch);
     }
+    // Full batches took everything: the window the first entry started has nothing left to send.
     if (lane.pending.length === 0) {
-      // Full batches took everything: the window the first of them started has nothing to send,
-      // and an idle consumer should not wake up for it.
-      if (lane.timer !== undefined) clearTimeout(lane.timer);
-      lane.timer = undefined;
+      closeWindow(lane);
     } else if (lane.timer === undefined) {
       // Not unref'd: a caller awaits these entries, and the wait is short.
       lane.timer = setTimeout(() => {
@@ -231,10 +226,7 @@ export class SettleBatcher {
   }
 
   #sendAll(lane: Lane): void {
-    if (lane.timer !== undefined) {
-      clearTimeout(lane.timer);
-      lane.timer = undefined;
-    }
+    closeWindow(lane);
     if (this.aborted) return;
     for (;;) {
       const batch = this.#take(lane, false);

@@ -45,3 +45,9 @@ export function takeBatch(
   lane.pending = rest;
   return batch;
 }
+
+/** Ends the lane's batch window, if one is running: nothing is sent when it would have ended. */
+export function closeWindow(lane: Lane): void {
+  if (lane.timer !== undefined) clearTimeout(lane.timer);
+  lane.timer = undefined;
+}
