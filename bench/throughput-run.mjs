@@ -41,8 +41,10 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
   const { args, profile, pkg, cpuProfDir } = ctx.options;
   const messages = profile.messages[rttMs];
   const warmup = profile.warmup?.[rttMs] ?? 0;
+  /** What the subject consumes: the warm-up, then the measured window. */
+  const consumed = warmup + messages;
   const queueUrl = await createQueue(ctx.direct);
-  await preload(ctx.options, ctx.direct, queueUrl, warmup + messages);
+  await preload(ctx.options, ctx.direct, queueUrl, consumed);
   ctx.proxy.setLatency(rttMs);
   const config = {
     subject: subject.id,
@@ -74,7 +76,7 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
     const serverCpu = processCpuMs(ctx.server.pid);
     proc.child.send({ type: 'start' });
     // Slowest expected: the naive loop at 20 ms RTT, ~200 msgs/s; allow 5x that.
-    const done = await proc.next('done', 60_000 + ((warmup + messages) / 40) * 1000);
+    const done = await proc.next('done', 60_000 + (consumed / 40) * 1000);
     const counts = diffCounts({ ...ctx.proxy.counts }, before);
     const proxyCpuUsed = process.cpuUsage(proxyCpu);
     const serverCpuAfter = processCpuMs(ctx.server.pid);
@@ -88,13 +90,13 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
       elapsedMs: round(done.elapsedMs, 5),
       msgsPerSec: round((messages / done.elapsedMs) * 1000, 4),
       requests: counts,
-      requestsPerMessage: round(total / (warmup + messages), 4),
+      requestsPerMessage: round(total / consumed, 4),
       cpuMsPer10k: round((done.cpuMs / messages) * 10_000, 4),
       // The whole run, warm-up included (what a process that consumes only this many pays).
       wholeRun: {
         elapsedMs: round(done.wholeElapsedMs, 5),
-        msgsPerSec: round(((warmup + messages) / done.wholeElapsedMs) * 1000, 4),
-        cpuMsPer10k: round((done.wholeCpuMs / (warmup + messages)) * 10_000, 4),
+        msgsPerSec: round((consumed / done.wholeElapsedMs) * 1000, 4),
+        cpuMsPer10k: round((done.wholeCpuMs / consumed) * 10_000, 4),
       },
       peakRssMB: round(done.maxRssMB, 3),
       peakHeld: done.meter.peakHeld,
