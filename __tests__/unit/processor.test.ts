@@ -307,6 +307,36 @@ describe('SqsProcessor: timeoutMs', () => {
     ).toEqual([next!.receiptHandle]);
     expect(processor.stats).toMatchObject({ processed: 1, failed: 1 });
   });
+
+  it('gives a handler that reads its signal only after the timeout an aborted one', async () => {
+    useStreamFakeTimers();
+    const { receive } = setup();
+    const contexts: Array<{ signal: AbortSignal }> = [];
+    // Keeps the context and reads `signal` later: the signal is made on first read.
+    const handler = (_message: SqsMessage, context: { signal: AbortSignal }): Promise<void> => {
+      contexts.push(context);
+      return new Promise(() => {});
+    };
+    const processor = new SqsProcessor(handler, { concurrency: 2, timeoutMs: 1_000 });
+    const failed = jest.fn();
+    processor.on('failed', failed);
+    const [late, early] = receive(2);
+    processor.write(late);
+    processor.write(early);
+    await advance(100);
+    expect(contexts).toHaveLength(2);
+    const earlySignal = contexts[1]!.signal;
+    expect(earlySignal.aborted).toBe(false);
+
+    await advance(1_000);
+    expect(failed).toHaveBeenCalledTimes(2);
+    expect(earlySignal.aborted).toBe(true);
+    const lateSignal = contexts[0]!.signal;
+    expect(lateSignal.aborted).toBe(true);
+    expect((lateSignal.reason as Error).name).toBe('TimeoutError');
+    expect(contexts[0]!.signal).toBe(lateSignal);
+    processor.destroy();
+  });
 });
 
 describe('SqsProcessor: destroy and end', () => {

@@ -2,6 +2,7 @@ import { classify, isExpiredCredentials, type Verdict } from './classify.js';
 import { backoffDelay } from './backoff.js';
 import { debug } from './debug.js';
 import { rethrowLater } from './notify.js';
+import { giveBackController, takeController } from './attempt-controllers.js';
 import { isTraced, traceKindOf, traced, type RequestTraceContext } from './diagnostics.js';
 import {
   abortError,
@@ -123,7 +124,7 @@ function reportListenerError(spec: RequestSpec<unknown>, error: unknown): void {
  * made of the abort; one the caller's signal cut off stays an AbortError.
  */
 async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T | Again> {
-  const controller = new AbortController();
+  const controller = takeController();
   const parent = spec.signal;
   const onAbort = (): void => controller.abort(parent?.reason);
   parent?.addEventListener('abort', onAbort, { once: true });
@@ -153,5 +154,6 @@ async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T |
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onAbort);
+    giveBackController(controller);
   }
 }

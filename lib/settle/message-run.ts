@@ -26,39 +26,51 @@ export function startRun<Data>(
   schema: StandardSchemaV1<unknown, Data> | undefined,
   timeoutMs: number | undefined,
 ): MessageRun {
-  const controller = new AbortController();
-  const { signal } = controller;
+  // Made when the handler first reads `signal`: most never do, and on Node 20 every new
+  // AbortSignal is costly (see core/attempt-controllers.ts).
+  let controller: AbortController | undefined;
+  let reason: unknown;
+  let cut: (reason: unknown) => void = noop;
+  const abort = (why: unknown): void => {
+    if (reason !== undefined) return;
+    reason = why;
+    clearTimeout(timer);
+    controller?.abort(why);
+    cut(why);
+  };
   const timer =
     timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          controller.abort(
+          abort(
             new DOMException(
               `The handler of message ${message.messageId} ran past timeoutMs (${timeoutMs} ms)`,
               'TimeoutError',
             ),
           );
         }, timeoutMs);
-  let onAbort = noop;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  const aborted = new Promise<never>((_, reject) => (cut = reject));
   const work = async (): Promise<void> => {
     const data = (schema === undefined ? undefined : await validateBody(schema, message)) as Data;
-    await runHandler(handler, message, { signal, data });
+    const context = {
+      data,
+      get signal(): AbortSignal {
+        if (controller === undefined) {
+          controller = new AbortController();
+          if (reason !== undefined) controller.abort(reason);
+        }
+        return controller.signal;
+      },
+    };
+    await runHandler(handler, message, context);
   };
   const outcome = Promise.race([work(), aborted]).then(
     (): RunOutcome => ({ ok: true }),
     (error: unknown): RunOutcome => ({ ok: false, error }),
   );
-  void outcome.then(() => signal.removeEventListener('abort', onAbort));
   return {
     outcome,
-    abort: () => {
-      clearTimeout(timer);
-      controller.abort();
-    },
+    abort: () => abort(new DOMException('This operation was aborted', 'AbortError')),
     done: () => clearTimeout(timer),
   };
 }
