@@ -9,7 +9,13 @@ import { SqsMessage } from '../../lib/settle/message.js';
 import { DEFAULT_RETRY } from '../../lib/core/retry.js';
 import { type TrackerOptions } from '../../lib/settle/tracker.js';
 import { mockedTracker } from '../support/mock-tracker.js';
-import { QUEUE_URL, deferred, mockedSqs, useStreamFakeTimers } from '../support/mock-sqs.js';
+import {
+  QUEUE_URL,
+  advance,
+  deferred,
+  mockedSqs,
+  useStreamFakeTimers,
+} from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
@@ -94,6 +100,36 @@ describe('batching acknowledger', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(deleteCalls(mock).map((c) => c.Entries?.length)).toEqual([10, 1]);
     await late;
+  });
+
+  it('arms no window timer for a batch that fills within one turn of the event loop', async () => {
+    // A timer armed and cleared within the turn would still wake an idle process when it was
+    // due: Node leaves libuv's timer armed.
+    useStreamFakeTimers();
+    const windowMs = 1_234;
+    const { mock, receive } = setup({ ackBatchWindowMs: windowMs });
+    const setTimer = jest.spyOn(global, 'setTimeout');
+    const messages = receive(13);
+    // A receive's messages through a pipeline: acks a few microtasks apart, in one turn.
+    const acks: Array<Promise<void>> = [];
+    for (const message of messages.slice(0, 10)) {
+      await Promise.resolve();
+      acks.push(message.ack());
+    }
+    await Promise.all(acks);
+    expect(deleteCalls(mock).map((c) => c.Entries?.length)).toEqual([10]);
+    const windows = (): number => setTimer.mock.calls.filter(([, ms]) => ms === windowMs).length;
+    expect(windows()).toBe(0);
+
+    // Acks that do not fill a batch within the turn get the window, measured from the first.
+    const late = messages.slice(10).map((m) => m.ack());
+    await jest.advanceTimersByTimeAsync(windowMs - 1);
+    expect(windows()).toBe(1);
+    expect(deleteCalls(mock)).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(deleteCalls(mock).map((c) => c.Entries?.length)).toEqual([10, 3]);
+    await Promise.all(late);
+    setTimer.mockRestore();
   });
 
   it('groups acks that arrive within the window into one request', async () => {
@@ -359,7 +395,8 @@ describe('batching acknowledger', () => {
     await jest.advanceTimersByTimeAsync(1_000);
     expect(visibilityCalls(mock)).toHaveLength(1);
     first.resolve({ Successful: [{ Id: '0' }], Failed: [] });
-    await jest.advanceTimersByTimeAsync(20);
+    // The waiting change gets a batch window, armed once the event loop turns.
+    await advance(20);
     await Promise.all([extended, nacked]);
     expect(visibilityCalls(mock).map((c) => c.Entries![0]!.VisibilityTimeout)).toEqual([600, 0]);
   });

@@ -7,7 +7,7 @@ import { SqsStreamError } from '../../lib/core/errors.js';
 import { SqsMessage } from '../../lib/settle/message.js';
 import { trackerOf, type TrackerOptions } from '../../lib/settle/tracker.js';
 import { mockedTracker } from '../support/mock-tracker.js';
-import { deferred, useStreamFakeTimers } from '../support/mock-sqs.js';
+import { advance, deferred, useStreamFakeTimers } from '../support/mock-sqs.js';
 
 afterEach(() => jest.useRealTimers());
 
@@ -133,7 +133,8 @@ describe('MessageTracker', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(visibility()).toHaveLength(1);
     beat.resolve({ Successful: [{ Id: '0' }], Failed: [] });
-    await jest.advanceTimersByTimeAsync(20);
+    // The waiting change gets a batch window, armed once the event loop turns.
+    await advance(20);
     await released;
     expect(visibility().map((c) => c.Entries![0]!.VisibilityTimeout)).toEqual([30, 0]);
     expect(message!.state).toBe('released');

@@ -12,7 +12,7 @@ import {
 } from './settle-entry.js';
 import { abortError } from './settle-errors.js';
 import { FlushWaiters } from './flush-waiters.js';
-import { closeWindow, takeBatch } from './settle-lane.js';
+import { closeWindow, newLane, openWindow, takeBatch } from './settle-lane.js';
 import { SqsStreamError, toStreamError } from '../core/errors.js';
 import type { SqsMessage } from './message.js';
 
@@ -41,12 +41,10 @@ export interface SettleBatcherOptions extends BatchOptions {
  */
 export class SettleBatcher {
   readonly #options: SettleBatcherOptions;
-  readonly #delete: Lane = { operation: 'DeleteMessageBatch', pending: [], timer: undefined };
-  readonly #visibility: Lane = {
-    operation: 'ChangeMessageVisibilityBatch',
-    pending: [],
-    timer: undefined,
-  };
+  readonly #delete: Lane = newLane('DeleteMessageBatch', () => this.#sendAll(this.#delete));
+  readonly #visibility: Lane = newLane('ChangeMessageVisibilityBatch', () =>
+    this.#sendAll(this.#visibility),
+  );
   /** Every entry not yet done. */
   readonly #open = new Set<Entry>();
   /** Per message, its visibility entry that is sending or waiting to retry (at most one). */
@@ -216,12 +214,8 @@ export class SettleBatcher {
     // Full batches took everything: the window the first entry started has nothing left to send.
     if (lane.pending.length === 0) {
       closeWindow(lane);
-    } else if (lane.timer === undefined) {
-      // Not unref'd: a caller awaits these entries, and the wait is short.
-      lane.timer = setTimeout(() => {
-        lane.timer = undefined;
-        this.#sendAll(lane);
-      }, this.#options.batchWindowMs);
+    } else {
+      openWindow(lane, this.#options.batchWindowMs);
     }
   }
 

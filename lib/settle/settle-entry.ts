@@ -46,7 +46,12 @@ export interface Entry {
 export interface Lane {
   readonly operation: Operation;
   pending: Entry[];
+  /** The batch window's timer, once armed. */
   timer: NodeJS.Timeout | undefined;
+  /** The batch window opened and its timer is not armed yet (see `openWindow`). */
+  opening: NodeJS.Immediate | undefined;
+  /** Sends every entry waiting (when the window ends). */
+  readonly sendAll: () => void;
 }
 
 /** One batch on its way through its attempts. */

@@ -1,5 +1,10 @@
-import { MAX_BATCH_ENTRIES, type Entry, type Lane } from './settle-entry.js';
+import { MAX_BATCH_ENTRIES, type Entry, type Lane, type Operation } from './settle-entry.js';
 import type { SqsMessage } from './message.js';
+
+/** An empty lane, its window closed; `sendAll` sends what waits in it when its window ends. */
+export function newLane(operation: Operation, sendAll: () => void): Lane {
+  return { operation, pending: [], timer: undefined, opening: undefined, sendAll };
+}
 
 /**
  * Takes up to 10 sendable entries off the lane, in order; the rest stay, in order. With `busy`
@@ -46,8 +51,34 @@ export function takeBatch(
   return batch;
 }
 
-/** Ends the lane's batch window, if one is running: nothing is sent when it would have ended. */
+/**
+ * Opens the lane's batch window, unless one is open: the lane's `sendAll` runs `windowMs` from now. Its timer is
+ * armed only once the event loop turns with entries still waiting. A burst (a receive's messages
+ * through a pipeline) fills its batch within one turn, and a timer set and cleared within it would
+ * still wake the idle process when it was due: Node leaves libuv's timer armed (measured: two
+ * extra wake-ups per batch at 20 ms RTT, 986 against the raw loop's 672 `epoll_pwait`s).
+ */
+export function openWindow(lane: Lane, windowMs: number): void {
+  if (lane.timer !== undefined || lane.opening !== undefined) return;
+  const openedAt = Date.now();
+  lane.opening = setImmediate(() => {
+    lane.opening = undefined;
+    if (lane.pending.length === 0) return;
+    // Not unref'd: a caller awaits these entries, and the wait is short.
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.sendAll();
+      },
+      Math.max(0, openedAt + windowMs - Date.now()),
+    );
+  });
+}
+
+/** Ends the lane's batch window, if one is open: nothing is sent when it would have ended. */
 export function closeWindow(lane: Lane): void {
+  if (lane.opening !== undefined) clearImmediate(lane.opening);
+  lane.opening = undefined;
   if (lane.timer !== undefined) clearTimeout(lane.timer);
   lane.timer = undefined;
 }
