@@ -15,11 +15,25 @@ const messagesPerRtt = (counts) =>
 function warmupLines(settings) {
   const warmup = settings.warmup;
   if (warmup === undefined || Object.values(warmup).every((n) => !n)) return [];
+  const atRtt = settings.warmupRttMs;
+  if (atRtt === undefined) {
+    return [
+      `- **Warm-up:** the subject first consumes ${messagesPerRtt(warmup)}; throughput and CPU are`,
+      "  measured from the warm-up's last confirmed delete to the run's last. The first messages of a",
+      '  process pay for V8 compiling the hot paths and for the first connections; each run with its',
+      '  warm-up included is in the results file as `wholeRun`.',
+    ];
+  }
+  const counts = Object.entries(warmup)
+    .map(([rtt, n]) => `${n.toLocaleString('en-US')} for the ${rtt} ms RTT runs`)
+    .join(' and ');
   return [
-    `- **Warm-up:** the subject first consumes ${messagesPerRtt(warmup)}; throughput and CPU are`,
-    "  measured from the warm-up's last confirmed delete to the run's last. The first messages of a",
-    '  process pay for V8 compiling the hot paths and for the first connections; each run with its',
-    '  warm-up included is in the results file as `wholeRun`.',
+    `- **Warm-up:** the subject first consumes ${counts}, all at ${atRtt} ms RTT; then, in the runs at`,
+    `  another RTT, ${settings.settle} more at the run's own RTT (what was in flight at the switch`,
+    "  drains). Throughput and CPU are measured from the last of those deletes confirmed to the run's",
+    '  last. The first messages of a process pay for V8 compiling the hot paths (through about',
+    '  7,000 messages, raw loop included) and for the first connections; each run with its warm-up',
+    '  included is in the results file as `wholeRun`.',
   ];
 }
 

@@ -11,7 +11,9 @@ export const PROFILES = {
     rtts: [0, 20],
     delays: [0, 2],
     messages: { 0: 2000, 20: 600 },
-    warmup: { 0: 1000, 20: 300 },
+    warmup: { 0: 1000, 20: 1000 },
+    warmupRttMs: 0,
+    settle: 100,
     reps: 1,
     idleWindowS: 45,
     overheadMessages: 200_000,
@@ -22,9 +24,14 @@ export const PROFILES = {
     messages: { 0: 5000, 20: 1500 },
     // Consumed before the measured window opens: the first few thousand messages of a process
     // pay for V8 compiling the hot paths (a third of all instructions in a 2,500-message run,
-    // callgrind), the first connections and, for sqs-streams, GetQueueAttributes. A consumer
-    // runs for hours; the window measures what each message costs once that is paid.
-    warmup: { 0: 2000, 20: 1000 },
+    // callgrind; the raw loop and sqs-streams alike still compile through about 7,000), the first
+    // connections and, for sqs-streams, GetQueueAttributes. A consumer runs for hours; the window
+    // measures what each message costs once that is paid. The warm-up runs at 0 ms RTT (4,000
+    // messages at 20 ms would take 10 s a run); then `settle` messages at the scenario's RTT
+    // drain what was in flight at the switch (squiss-ts prefetches 100) before the window opens.
+    warmup: { 0: 2000, 20: 4000 },
+    warmupRttMs: 0,
+    settle: 200,
     reps: 3,
     idleWindowS: 65,
     overheadMessages: 1_000_000,

@@ -2,10 +2,11 @@
 //
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
-// Config: { subject, concurrency, delayMs, messages, warmup?, queueUrl, endpoint, mode, pkg? }
+// Config: { subject, concurrency, delayMs, messages, warmup?, settle?, queueUrl, endpoint, mode, pkg? }
 //   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
-//   mode:     'throughput' (report 'done' once `warmup + messages` deletes are confirmed, with the
-//             time and CPU of the window after the first `warmup`, and of the whole run) | 'idle'
+//   mode:     'throughput' (report 'done' once `warmup + settle + messages` deletes are confirmed,
+//             with the time and CPU of the window after the first `warmup + settle`, and of the
+//             whole run; { type: 'warm' } once `warmup` are) | 'idle'
 //   pkg:      where to import sqs-streams from (default: the package itself, i.e. dist/)
 //
 // Protocol: child -> { type: 'ready' }; parent -> { type: 'start' }; child -> { type: 'done', ... }
@@ -25,7 +26,9 @@ import { createClient } from './common.mjs';
 const config = JSON.parse(process.argv[2] ?? '{}');
 const { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode } = config;
 const warmup = config.warmup ?? 0;
-const target = warmup + messages;
+/** Consumed after the warm-up (once the runner set the scenario's RTT), before the window opens. */
+const settle = config.settle ?? 0;
+const target = warmup + settle + messages;
 
 const meter = {
   received: 0,
@@ -73,7 +76,9 @@ function onDeleted(count) {
   const before = meter.deleted;
   meter.deleted += count;
   if (mode !== 'throughput') return;
-  if (before < warmup && meter.deleted >= warmup) {
+  // The runner switches the proxy to the scenario's RTT; what is in flight then drains first.
+  if (before < warmup && meter.deleted >= warmup) send({ type: 'warm' });
+  if (before < warmup + settle && meter.deleted >= warmup + settle) {
     windowAt = performance.now();
     cpuAtWindow = process.cpuUsage();
   }

@@ -41,17 +41,21 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
   const { args, profile, pkg, cpuProfDir } = ctx.options;
   const messages = profile.messages[rttMs];
   const warmup = profile.warmup?.[rttMs] ?? 0;
-  /** What the subject consumes: the warm-up, then the measured window. */
-  const consumed = warmup + messages;
+  // After a warm-up at another RTT, what is in flight at the switch drains before the window opens.
+  const warmupRttMs = warmup > 0 ? (profile.warmupRttMs ?? rttMs) : rttMs;
+  const settle = warmupRttMs === rttMs ? 0 : (profile.settle ?? 0);
+  /** What the subject consumes: the warm-up, the settle, then the measured window. */
+  const consumed = warmup + settle + messages;
   const queueUrl = await createQueue(ctx.direct);
   await preload(ctx.options, ctx.direct, queueUrl, consumed);
-  ctx.proxy.setLatency(rttMs);
+  ctx.proxy.setLatency(warmupRttMs);
   const config = {
     subject: subject.id,
     concurrency,
     delayMs,
     messages,
     warmup,
+    settle,
     queueUrl,
     endpoint: ctx.proxy.endpoint,
     mode: 'throughput',
@@ -67,8 +71,13 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
     delayMs,
     messages,
     warmup,
+    warmupRttMs,
+    settle,
     rep,
   };
+  proc.child.on('message', (message) => {
+    if (message.type === 'warm') ctx.proxy.setLatency(rttMs);
+  });
   try {
     await proc.next('ready', 30_000);
     const before = { ...ctx.proxy.counts };
@@ -86,13 +95,14 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     Object.assign(result, {
       ok: true,
-      // The measured window: from the warm-up's last confirmed delete to the run's last.
+      // The measured window: from the settle's last confirmed delete to the run's last.
       elapsedMs: round(done.elapsedMs, 5),
       msgsPerSec: round((messages / done.elapsedMs) * 1000, 4),
       requests: counts,
       requestsPerMessage: round(total / consumed, 4),
       cpuMsPer10k: round((done.cpuMs / messages) * 10_000, 4),
-      // The whole run, warm-up included (what a process that consumes only this many pays).
+      // The whole run, warm-up included (what a process that consumes only this many pays; the
+      // warm-up at `warmupRttMs`).
       wholeRun: {
         elapsedMs: round(done.wholeElapsedMs, 5),
         msgsPerSec: round((consumed / done.wholeElapsedMs) * 1000, 4),
