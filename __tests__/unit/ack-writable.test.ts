@@ -146,6 +146,24 @@ describe('SqsAckWritable', () => {
       code: 'ReceiptHandleIsInvalid',
       messageId: message!.messageId,
     });
+    // The sink's ack is the message's one settle: asking the message gives the same outcome.
+    const asked = message!.ack();
+    expect(message!.ack()).toBe(asked);
+    await expect(asked).rejects.toBe(error);
+    expect(mock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(1);
+  });
+
+  it('fails the write of a message its stream released, without a request', async () => {
+    const { mock, receive, tracker } = setup();
+    const [message] = receive(1);
+    await tracker.releaseAll();
+    const sink = new SqsAckWritable();
+    const errored = once(sink, 'error');
+    sink.write(message);
+    const [error] = (await errored) as [Error];
+    expect(error.message).toContain(`Message ${message!.messageId} was released`);
+    expect(mock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
+    expect(message!.state).toBe('released');
   });
 
   it('acks through each message’s own tracker, after its source stream has ended', async () => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { MAX_BATCH_ENTRIES } from './settle-entry.js';
 import { describeChunk } from './describe-chunk.js';
-import { SqsMessage } from './message.js';
+import { SqsMessage, ackReported } from './message.js';
 import { trackerOf, type MessageTracker } from './tracker.js';
 import { integerOption } from '../core/validate.js';
 
@@ -95,7 +95,7 @@ export class SqsAckWritable extends Writable {
       });
     }
     // Its outcome is reported through the write's callback; this only starts it.
-    if (live && chunk instanceof SqsMessage) chunk.ack().catch(noop);
+    if (live && chunk instanceof SqsMessage) ackReported(chunk);
     return super.write(chunk, encoding as BufferEncoding, callback);
   }
 
@@ -141,8 +141,8 @@ export class SqsAckWritable extends Writable {
       this.#inFlight.delete(settled);
       finishRound();
     };
-    const failed = (error: Error): void => {
-      failure ??= error;
+    const acked = (error?: Error): void => {
+      if (error !== undefined) failure ??= error;
       one();
     };
     let count = 0;
@@ -154,7 +154,7 @@ export class SqsAckWritable extends Writable {
       }
       waiting++;
       count++;
-      chunk.ack().then(one, failed);
+      ackReported(chunk, acked);
       const tracker = trackerOf(chunk);
       if (tracker !== undefined) trackers.add(tracker);
     }

@@ -1,13 +1,14 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { SqsStreamError } from '../core/errors.js';
+import { Settlement, type SettleCallback } from './settlement.js';
 
 /**
  * What a message's settle methods call. One per stream: it batches the requests and tracks
- * which messages are still held (for heartbeats and release).
+ * which messages are still held (for heartbeats and release). An ack or nack ends `settlement`.
  */
 export interface MessageSettler {
-  ack(message: SqsMessage): Promise<void>;
-  nack(message: SqsMessage, delaySeconds: number): Promise<void>;
+  ack(message: SqsMessage, settlement: Settlement): void;
+  nack(message: SqsMessage, delaySeconds: number, settlement: Settlement): void;
   extend(message: SqsMessage, seconds: number): Promise<void>;
 }
 
@@ -16,6 +17,16 @@ let readSettler: (message: SqsMessage) => MessageSettler;
 /** The settler a message was received with (for sinks that batch through it). */
 export function settlerOf(message: SqsMessage): MessageSettler {
   return readSettler(message);
+}
+
+let ackFromSink: (message: SqsMessage, callback: SettleCallback | undefined) => void;
+
+/**
+ * `message.ack()` for a sink that reports the outcome itself (through `callback`, or a later call
+ * with one): no promise is made for it, and none the message hands out is an unhandled rejection.
+ */
+export function ackReported(message: SqsMessage, callback?: SettleCallback): void {
+  ackFromSink(message, callback);
 }
 
 /** Where the body of a large-payload message was stored: an S3 object. */
@@ -83,6 +94,15 @@ export class SqsMessage {
   #afterAck: (() => Promise<void>) | undefined;
   static {
     readSettler = (message) => message.#settler;
+    ackFromSink = (message, callback) => {
+      if (message.#state === 'released') {
+        callback?.(message.#releasedError());
+        return;
+      }
+      const settlement = message.#ack();
+      settlement.markReported();
+      if (callback !== undefined) settlement.onDone(callback);
+    };
     applyPayload = (message, resolved) => {
       const writable = message as { body: string; messageAttributes: unknown; payload: unknown };
       writable.body = resolved.body;
@@ -91,7 +111,7 @@ export class SqsMessage {
       message.#afterAck = resolved.afterAck;
     };
   }
-  #settled: Promise<void> | undefined;
+  #settlement: Settlement | undefined;
   #state: MessageState = 'held';
 
   constructor(raw: Message, queueUrl: string, settler: MessageSettler, receivedAt = Date.now()) {
@@ -130,22 +150,32 @@ export class SqsMessage {
    * resolves.
    */
   ack(): Promise<void> {
-    if (this.#state === 'released') {
-      // Resolving would claim a delete that never happened; the message will be redelivered.
-      return Promise.reject(
-        new SqsStreamError(
-          `Message ${this.messageId} was released (made visible again) when its stream was destroyed, so it was not deleted and will be delivered again; make processing idempotent or settle messages before destroying the stream`,
-          { operation: 'DeleteMessageBatch', queue: this.queueUrl, messageId: this.messageId },
-        ),
-      );
+    // Resolving would claim a delete that never happened; the message will be redelivered.
+    if (this.#state === 'released') return Promise.reject(this.#releasedError());
+    return this.#ack().promise();
+  }
+
+  /** The first settle's outcome; starts the delete if there was none. */
+  #ack(): Settlement {
+    if (this.#settlement !== undefined) return this.#settlement;
+    this.#state = 'acked';
+    const settlement = (this.#settlement = new Settlement());
+    const afterAck = this.#afterAck;
+    if (afterAck === undefined) {
+      this.#settler.ack(this, settlement);
+    } else {
+      const deleted = new Settlement();
+      this.#settler.ack(this, deleted);
+      settlement.follow(deleted.promise().then(afterAck));
     }
-    if (this.#settled === undefined) {
-      this.#state = 'acked';
-      this.#settled = this.#settler.ack(this);
-      const afterAck = this.#afterAck;
-      if (afterAck !== undefined) this.#settled = this.#settled.then(afterAck);
-    }
-    return this.#settled;
+    return settlement;
+  }
+
+  #releasedError(): SqsStreamError {
+    return new SqsStreamError(
+      `Message ${this.messageId} was released (made visible again) when its stream was destroyed, so it was not deleted and will be delivered again; make processing idempotent or settle messages before destroying the stream`,
+      { operation: 'DeleteMessageBatch', queue: this.queueUrl, messageId: this.messageId },
+    );
   }
 
   /**
@@ -153,7 +183,7 @@ export class SqsMessage {
    * redelivered, to this consumer or another.
    */
   nack(delaySeconds = 0): Promise<void> {
-    if (this.#settled === undefined) {
+    if (this.#settlement === undefined) {
       if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 43_200) {
         return Promise.reject(
           new RangeError(
@@ -162,9 +192,10 @@ export class SqsMessage {
         );
       }
       this.#state = 'nacked';
-      this.#settled = this.#settler.nack(this, delaySeconds);
+      this.#settlement = new Settlement();
+      this.#settler.nack(this, delaySeconds, this.#settlement);
     }
-    return this.#settled;
+    return this.#settlement.promise();
   }
 
   /**
@@ -182,11 +213,11 @@ export class SqsMessage {
     return this.#settler.extend(this, seconds);
   }
 
-  /** @internal The stream released it (visibility 0) on destroy. */
-  markReleased(settled: Promise<void>): void {
-    if (this.#settled !== undefined) return;
+  /** @internal The stream released it (visibility 0) on destroy; `nack()` gives that outcome. */
+  markReleased(settlement: Settlement): void {
+    if (this.#settlement !== undefined) return;
     this.#state = 'released';
-    this.#settled = settled;
+    this.#settlement = settlement;
   }
 
   /**

@@ -7,6 +7,7 @@ import { SqsStreamError } from '../core/errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
 import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
+import { Settlement } from './settlement.js';
 import { notify } from '../core/notify.js';
 import { HeartbeatErrors, releaseError } from './tracker-errors.js';
 
@@ -20,8 +21,6 @@ export function trackerOf(message: SqsMessage): MessageTracker | undefined {
   const settler = settlerOf(message);
   return settler instanceof MessageTracker ? settler : undefined;
 }
-
-function noop(): void {}
 
 const SETTLE_KINDS: ReadonlySet<EntryKind> = new Set(['delete', 'nack']);
 
@@ -93,14 +92,14 @@ export class MessageTracker implements MessageSettler {
     this.#idle.check();
   }
 
-  /** Deletes the message; resolves when SQS confirmed it. */
-  ack(message: SqsMessage): Promise<void> {
-    return this.#settleHeld(message, 'delete', 0);
+  /** Deletes the message; `settlement` ends when SQS confirmed it. */
+  ack(message: SqsMessage, settlement: Settlement): void {
+    this.#settleHeld(message, 'delete', 0, settlement);
   }
 
-  /** Makes the message visible again after `delaySeconds`; resolves when SQS confirmed it. */
-  nack(message: SqsMessage, delaySeconds: number): Promise<void> {
-    return this.#settleHeld(message, 'nack', delaySeconds);
+  /** Makes the message visible again after `delaySeconds`; `settlement` ends once confirmed. */
+  nack(message: SqsMessage, delaySeconds: number, settlement: Settlement): void {
+    this.#settleHeld(message, 'nack', delaySeconds, settlement);
   }
 
   /**
@@ -143,12 +142,13 @@ export class MessageTracker implements MessageSettler {
     debug('releasing %d held messages', messages.length);
     const releases = this.#idle.settling(() =>
       messages.map((message) => {
-        const released = this.#settle(message, 'release', 0);
-        // Nobody may ever ask the message for this promise: its failure is reported below.
-        released.catch(noop);
+        const released = new Settlement();
+        this.#settle(message, 'release', 0, released);
+        // Its failure is reported below, whether or not anyone asks the message for it.
+        released.markReported();
         message.markReleased(released);
         this.#forget(message);
-        return released;
+        return released.promise();
       }),
     );
     this.#acks.sendPending();
@@ -216,45 +216,49 @@ export class MessageTracker implements MessageSettler {
   }
 
   /** Settles a message the consumer holds: from now on it is not held, and not kept alive. */
-  #settleHeld(message: SqsMessage, kind: 'delete' | 'nack', seconds: number): Promise<void> {
+  #settleHeld(
+    message: SqsMessage,
+    kind: 'delete' | 'nack',
+    seconds: number,
+    settlement: Settlement,
+  ): void {
     this.#idle.enter();
     try {
       this.#forget(message);
-      return this.#settle(message, kind, seconds);
+      this.#settle(message, kind, seconds, settlement);
     } finally {
       this.#idle.leave();
     }
   }
 
   /**
-   * An ack (`delete`), a nack or a release: resolves when SQS confirmed it (or it no longer
-   * mattered), rejects with its error; counted in `stats` either way.
+   * An ack (`delete`), a nack or a release: `settlement` ends when SQS confirmed it (or it no
+   * longer mattered), or with its error; counted in `stats` either way.
    */
   #settle(
     message: SqsMessage,
     kind: 'delete' | 'nack' | 'release',
     seconds: number,
-  ): Promise<void> {
+    settlement: Settlement,
+  ): void {
     const ack = kind === 'delete';
     const options = this.#options;
-    return new Promise((resolve, reject) => {
-      const done = (result: EntryOutcome | SqsStreamError): void => {
-        if (result instanceof SqsStreamError) {
-          if (ack) options.stats.ackFailed++;
-          else options.stats.releaseFailed++;
-          reject(result);
-          return;
-        }
-        if (result.status === 'confirmed') {
-          if (ack) options.stats.acked++;
-          else options.stats.released++;
-          notify(ack ? options.onAck : options.onRelease, message);
-        }
-        resolve();
-      };
-      if (ack) this.#acks.delete(message, done);
-      else this.#acks.changeVisibility(message, seconds, kind, done);
-    });
+    const done = (result: EntryOutcome | SqsStreamError): void => {
+      if (result instanceof SqsStreamError) {
+        if (ack) options.stats.ackFailed++;
+        else options.stats.releaseFailed++;
+        settlement.finish(result);
+        return;
+      }
+      if (result.status === 'confirmed') {
+        if (ack) options.stats.acked++;
+        else options.stats.released++;
+        notify(ack ? options.onAck : options.onRelease, message);
+      }
+      settlement.finish();
+    };
+    if (ack) this.#acks.delete(message, done);
+    else this.#acks.changeVisibility(message, seconds, kind, done);
   }
 
   /** The message is settled: it is no longer held, kept alive, or extended. */
