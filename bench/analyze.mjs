@@ -41,6 +41,9 @@ export function summarize(runs) {
       requestsPerMessage: round(median(group.map((r) => r.requestsPerMessage)), 4),
       requestsPerMessageByAction: requests,
       cpuMsPer10k: round(median(group.map((r) => r.cpuMsPer10k)), 4),
+      // Per repetition, for ratios paired within one (see `pairedRatio`).
+      cpuMsPer10kByRep: byRep(group, (r) => r.cpuMsPer10k),
+      msgsPerSecByRep: byRep(group, (r) => r.msgsPerSec),
       peakRssMB: round(Math.max(...group.map((r) => r.peakRssMB)), 3),
       peakHeld: Math.max(...group.map((r) => r.peakHeld)),
       peakWaiting: Math.max(...group.map((r) => r.peakWaiting)),
@@ -55,16 +58,37 @@ export function summarize(runs) {
   });
 }
 
+function byRep(group, value) {
+  return group.every((r) => r.rep !== undefined)
+    ? Object.fromEntries(group.map((r) => [r.rep, value(r)]))
+    : undefined;
+}
+
+/**
+ * `a`'s value over `b`'s (two summary rows): the median of the ratios within each repetition,
+ * when both rows have them, else the ratio of the medians. A repetition runs every
+ * configuration once, in a few minutes; across the quarter hour of a full run this machine's
+ * speed drifts by up to 1.7x (the raw loop at 0 ms RTT: 3,159, 2,088 and 1,890 CPU ms per 10k
+ * messages in repetitions 1, 2 and 3), so only runs of the same repetition are compared.
+ */
+export function pairedRatio(a, b, field) {
+  const ofA = a[`${field}ByRep`];
+  const ofB = b[`${field}ByRep`];
+  const reps = ofA && ofB ? Object.keys(ofA).filter((rep) => ofB[rep] !== undefined) : [];
+  if (reps.length === 0) return a[field] / b[field];
+  return median(reps.map((rep) => ofA[rep] / ofB[rep]));
+}
+
 /** Whether a subject id is one of sqs-streams' own (not a peer). */
 export const isOurs = (id) => SUBJECTS.some((s) => s.id === id && s.ours);
 
 /**
  * CPU per message of a summary row divided by the raw SDK loop's in the same scenario
- * (concurrency, RTT, processing); undefined without a raw row.
+ * (concurrency, RTT, processing), paired by repetition; undefined without a raw row.
  */
 export function cpuVsRaw(summary, row) {
   const raw = find(summary, 'raw', row.concurrency, row.rttMs, row.delayMs);
-  return raw === undefined ? undefined : round(row.cpuMsPer10k / raw.cpuMsPer10k, 3);
+  return raw === undefined ? undefined : round(pairedRatio(row, raw, 'cpuMsPer10k'), 3);
 }
 
 /** The stream layer alone (stub client), messages per CPU-second: the goal. */
@@ -95,7 +119,7 @@ export function computeRatios(summary) {
     };
     for (const peer of SUBJECTS.filter((x) => !x.ours)) {
       const other = find(summary, peer.id, s.concurrency, s.rttMs, s.delayMs);
-      if (other) row.vs[peer.id] = round(s.msgsPerSec / other.msgsPerSec, 3);
+      if (other) row.vs[peer.id] = round(pairedRatio(s, other, 'msgsPerSec'), 3);
     }
     ratios.push(row);
   }

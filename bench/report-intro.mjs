@@ -90,7 +90,7 @@ export function introSections(md, { results, jsonPath, targets, builtElsewhere }
       '  fauxqs before the subject starts. A run ends when SQS has confirmed the delete of every message.',
       ...warmup,
       `- **Repetitions:** ${settings.reps} per configuration, interleaved; tables show the median (throughput min-max in`,
-      '  the full table), peaks are the maximum over runs.',
+      '  the full table), peaks are the maximum over runs; ratios are paired by repetition.',
       '- **Processing stage:** every message goes through the same async function: `await` a resolved promise',
       '  (0 ms) or `setTimeout` 2 ms.',
     ].join('\n'),

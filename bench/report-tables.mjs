@@ -57,7 +57,9 @@ export function measuredSections(md, { results, jsonPath, charts, sorted, notes 
   md.push('### sqs-streams relative to each peer');
   md.push(
     "Throughput of sqs-streams (and of its SqsProcessor) divided by the peer's, same RTT, processing " +
-      "and concurrency; CPU vs raw: its CPU per message divided by the raw loop's.",
+      "and concurrency; CPU vs raw: its CPU per message divided by the raw loop's. Each ratio is the " +
+      'median of the ratios within one repetition (a repetition runs every configuration once, in a ' +
+      "few minutes; the machine's speed drifts over a whole run), where the file has repetitions.",
   );
   const peers = ['raw', 'sqs-consumer', 'sqs-consumer-batch', 'squiss', 'naive'];
   md.push(
