@@ -74,7 +74,7 @@ export class SqsAckWritable extends Writable {
    * `_write`/`_writev`: Node holds later writes back until the current round's callback, so
    * starting there would send a round's remainder alone after the batch window while the writes
    * that would fill it wait. The write's callback still fires only once the delete is confirmed
-   * (`ack()` is idempotent: `_writev` awaits the same promise). A first write into an empty,
+   * (a message settles once: `_writev` waits for that same settle). A first write into an empty,
    * idle stream waits one tick (the cork pattern from Node's docs), so a synchronous burst also
    * reaches `_writev` together.
    */
