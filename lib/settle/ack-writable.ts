@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { MAX_BATCH_ENTRIES } from './settle-entry.js';
 import { describeChunk } from './describe-chunk.js';
 import { SqsMessage, ackReported } from './message.js';
 import { trackerOf, type MessageTracker } from './tracker.js';
@@ -9,19 +8,20 @@ export interface SqsAckWritableOptions {
   /**
    * Messages buffered (written, delete not yet confirmed) before `write()` returns `false`.
    * Node emits `'drain'` only once every buffered write is confirmed, so the pipeline pauses a
-   * delete round trip each time the buffer fills: it should hold a few round trips' worth of
-   * messages. A multiple of 10, so a full buffer is whole DeleteMessageBatch requests.
-   * @default 100
+   * delete round trip each time the buffer fills, and what waits for company in a partial batch
+   * then goes alone: it should hold more than two delete round trips' worth of messages.
+   * @default 200
    */
   highWaterMark?: number;
 }
 
 /**
- * Ten full batches: deletes start as messages are written, so with 4 receives in flight at a
- * 20 ms round trip (about 40 messages a round trip) the buffer fills only after a few round
- * trips, and a full buffer never ends in a partial batch.
+ * Twenty full batches. Node hands writes over a round at a time, and a round's callback waits for
+ * its last delete, so the buffer holds about two round trips of deletes: at 4 receives in flight
+ * it reached 100 at 0 ms and at 20 ms RTT (bench), each time ending in a partial batch; at 200 it
+ * did not, and every delete went out 10 at a time, as the raw SDK loop's.
  */
-export const DEFAULT_ACK_HIGH_WATER_MARK = 100;
+export const DEFAULT_ACK_HIGH_WATER_MARK = 200;
 
 type WriteCallback = (error: Error | null | undefined) => void;
 
@@ -47,6 +47,8 @@ export class SqsAckWritable extends Writable {
   /** Rounds of acks this stream started that have not all settled yet, with their trackers. */
   readonly #inFlight = new Map<Promise<void>, Set<MessageTracker>>();
   #corkedForCompany = false;
+  /** The tracker of the message written last. */
+  #lastTracker: MessageTracker | undefined;
 
   constructor(options: SqsAckWritableOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -94,9 +96,36 @@ export class SqsAckWritable extends Writable {
         this.uncork();
       });
     }
+    const message = live && chunk instanceof SqsMessage ? chunk : undefined;
     // Its outcome is reported through the write's callback; this only starts it.
-    if (live && chunk instanceof SqsMessage) ackReported(chunk);
-    return super.write(chunk, encoding as BufferEncoding, callback);
+    if (message !== undefined) ackReported(message);
+    if (message !== undefined) this.#lastTracker = trackerOf(message);
+    const wasFull = this.writableNeedDrain;
+    const more = super.write(chunk, encoding as BufferEncoding, callback);
+    // A pipeline writes nothing more into a full buffer before every delete in it is confirmed,
+    // so a partial batch waiting for company would get none: it goes now, not after the window.
+    // Only as the buffer fills: writes that ignore `false` still make full batches.
+    if (!more && !wasFull) this.#sendPending();
+    return more;
+  }
+
+  /** After `end()` nothing can join a partial batch either: it goes now. */
+  override end(callback?: () => void): this;
+  override end(chunk: unknown, callback?: () => void): this;
+  override end(chunk: unknown, encoding: BufferEncoding, callback?: () => void): this;
+  override end(
+    chunk?: unknown,
+    encoding?: BufferEncoding | (() => void),
+    callback?: () => void,
+  ): this {
+    // Node hands a last chunk to `_write` without `write()`: its delete starts here instead.
+    if (chunk instanceof SqsMessage && !this.writableEnded && !this.destroyed) {
+      ackReported(chunk);
+      this.#lastTracker = trackerOf(chunk);
+    }
+    super.end(chunk, encoding as BufferEncoding, callback);
+    this.#sendPending();
+    return this;
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: WriteCallback): void {
@@ -115,10 +144,20 @@ export class SqsAckWritable extends Writable {
    * already; anything still waiting is sent now, not after the window.
    */
   override _final(callback: (error?: Error | null) => void): void {
-    for (const trackers of this.#inFlight.values()) {
-      for (const tracker of trackers) tracker.sendPending();
-    }
+    this.#sendPending();
     void Promise.allSettled([...this.#inFlight.keys()]).then(() => callback());
+  }
+
+  /**
+   * Sends what waits, without the window, in the trackers of the last write and of every round
+   * in flight: those of the writes buffered behind them, in a sink fed by one stream.
+   */
+  #sendPending(): void {
+    const last = this.#lastTracker;
+    last?.sendPending();
+    for (const trackers of this.#inFlight.values()) {
+      for (const tracker of trackers) if (tracker !== last) tracker.sendPending();
+    }
   }
 
   /** Deletes already asked for complete on their own: they belong to the messages' trackers. */
@@ -145,7 +184,6 @@ export class SqsAckWritable extends Writable {
       if (error !== undefined) failure ??= error;
       one();
     };
-    let count = 0;
     for (const chunk of chunks) {
       if (!(chunk instanceof SqsMessage)) {
         if (!sawWrong) wrong = chunk;
@@ -153,18 +191,13 @@ export class SqsAckWritable extends Writable {
         continue;
       }
       waiting++;
-      count++;
       ackReported(chunk, acked);
       const tracker = trackerOf(chunk);
       if (tracker !== undefined) trackers.add(tracker);
     }
+    // Each delete started when its message was written, and writes keep coming while this round
+    // waits: a partial batch left in the lane is filled by them, or goes after the window.
     this.#inFlight.set(settled, trackers);
-    // A round with a full batch or more is everything that gathered while the last round was in
-    // flight: send its remainder now instead of waiting for the window. A smaller round waits
-    // for the window, where more acks may join it.
-    if (count >= MAX_BATCH_ENTRIES) {
-      for (const tracker of trackers) tracker.sendPending();
-    }
     if (sawWrong) {
       // The valid messages of this round are still acked: they were written to be.
       callback(
