@@ -1,5 +1,6 @@
-// Stream-layer overhead: bench/overhead.mjs with its stub client (no HTTP), sqs-streams and the
-// bare loop, each in a process of its own pinned to one core.
+// Stream-layer overhead: bench/overhead.mjs with its stub client (no HTTP), sqs-streams (to
+// SqsAckWritable, and to SqsProcessor) and the bare loop, each in a process of its own pinned to
+// one core.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ export async function runOverhead(options) {
   const pin = existsSync('/usr/bin/taskset')
     ? ['taskset', ['-c', String(os.cpus().length - 1)]]
     : undefined;
-  for (const mode of ['streams', 'loop']) {
+  for (const mode of ['streams', 'processor', 'loop']) {
     const nodeArgs = [
       ...(args.profile === true
         ? [

@@ -3,6 +3,8 @@
 //
 //   node bench/overhead.mjs streams 1000000     SqsReadable -> SqsAckWritable (stream.pipeline)
 //   node bench/overhead.mjs loop 1000000        the same stub driven by a bare receive/delete loop
+//   node bench/overhead.mjs processor 1000000   SqsReadable -> SqsProcessor (a handler that resolves
+//       at once, concurrency 10)
 //   node bench/overhead.mjs streams 1000000 file:///.../dist/index.mjs   another build
 //   node bench/overhead.mjs traced 1000000      one traced request (a DeleteMessageBatch of 10
 //       that resolves at once) per "message": the cost of a channel publish, and with --otel
@@ -84,6 +86,19 @@ async function runStreams(messages) {
   return client.requests;
 }
 
+/** SqsReadable -> SqsProcessor (a handler that resolves at once, 10 at a time), on the stub. */
+async function runProcessor(messages) {
+  const { SqsReadable, SqsProcessor } = await import(pkg ?? 'sqs-streams');
+  const client = createStubClient();
+  const source = new SqsReadable({ queueUrl: QUEUE_URL, client, maxMessages: messages });
+  const processor = new SqsProcessor(() => Promise.resolve(), { concurrency: 10 });
+  await pipeline(source, processor);
+  if (processor.stats.processed !== messages) {
+    throw new Error(`processed ${processor.stats.processed} of ${messages}`);
+  }
+  return client.requests;
+}
+
 async function runLoop(messages) {
   const client = createStubClient();
   let done = 0;
@@ -157,7 +172,7 @@ const [mode = 'streams', count = '200000', pkg] = process.argv
   .filter((arg) => !arg.startsWith('--'));
 const spansExported = flags.includes('--otel') ? await installOtel() : undefined;
 const messages = Number(count);
-const run = { loop: runLoop, traced: runTraced }[mode] ?? runStreams;
+const run = { loop: runLoop, traced: runTraced, processor: runProcessor }[mode] ?? runStreams;
 // Warm up (JIT, module loading) on a tenth of the work, then measure three passes. The machine
 // may be shared: wall-clock speed then depends on what else runs, CPU time much less, so both
 // are reported; "per core" is messages per CPU-second of this process (GC threads included).

@@ -186,10 +186,13 @@ export async function renderCharts(sorted, { idle, overhead }) {
     charts.overhead = await renderChart('stream-overhead', {
       title: 'Stub client (no HTTP), one core: messages per CPU-second (log scale)',
       width: 420,
-      height: 90,
+      height: overhead.processor ? 120 : 90,
       data: {
         values: [
           { what: 'SqsReadable -> SqsAckWritable', rate: overhead.streams.msgsPerCpuSecond },
+          ...(overhead.processor
+            ? [{ what: 'SqsReadable -> SqsProcessor', rate: overhead.processor.msgsPerCpuSecond }]
+            : []),
           { what: 'bare receive/delete loop', rate: overhead.loop.msgsPerCpuSecond },
         ].map((v) => ({ ...v, text: `${fmt(v.rate / 1000)}k` })),
       },

@@ -161,7 +161,12 @@ export function measuredSections(md, { results, jsonPath, charts, sorted, notes 
         `passes after a warm-up, in a process ${overhead.streams.pinned ? 'pinned to one core with `taskset`' : 'of its own'}; ` +
         `the rate is messages per CPU-second of that process (GC threads included), which on a shared machine ` +
         `moves much less than wall-clock time. sqs-streams: **${fmt(overhead.streams.msgsPerCpuSecond)} messages per ` +
-        `CPU-second** (wall clock: ${fmt(overhead.streams.msgsPerSec)} msgs/s); bare loop: ` +
+        `CPU-second** (wall clock: ${fmt(overhead.streams.msgsPerSec)} msgs/s); ` +
+        (overhead.processor
+          ? `to \`SqsProcessor\` instead (a handler that resolves at once, concurrency 10): ` +
+            `${fmt(overhead.processor.msgsPerCpuSecond)} (${fmt(overhead.processor.msgsPerSec)} msgs/s); `
+          : '') +
+        `bare loop: ` +
         `${fmt(overhead.loop.msgsPerCpuSecond)} (${fmt(overhead.loop.msgsPerSec)} msgs/s). The dashed line is the ${fmt(STREAM_OVERHEAD_GOAL / 1000)}k ` +
         `goal. For scale: with the real SDK and HTTP, the raw loop above costs ` +
         `${fmt(s1('raw', 1, 0, 0)?.cpuMsPer10k)} CPU ms per 10k messages, the stream layer ` +

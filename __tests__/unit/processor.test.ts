@@ -337,6 +337,30 @@ describe('SqsProcessor: timeoutMs', () => {
     expect(contexts[0]!.signal).toBe(lateSignal);
     processor.destroy();
   });
+
+  it('gives every handler a context of one class: no getter of its own per run', async () => {
+    // A getter in an object literal made per run gave each context a hidden class of its own,
+    // which kept every run's objects alive through scavenges (3x the CPU on the stub client).
+    const { receive } = setup();
+    const contexts: object[] = [];
+    const processor = new SqsProcessor(
+      (_message, context) => {
+        contexts.push(context);
+        return Promise.resolve();
+      },
+      { concurrency: 2 },
+    );
+    for (const message of receive(2)) processor.write(message);
+    await settle();
+    expect(contexts).toHaveLength(2);
+    const [first, second] = contexts as [object, object];
+    expect(Object.getPrototypeOf(first)).toBe(Object.getPrototypeOf(second));
+    expect(Object.getPrototypeOf(first)).not.toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(first, 'signal')).toBeUndefined();
+    expect(first).toMatchObject({ data: undefined });
+    expect((first as { signal: AbortSignal }).signal).toBeInstanceOf(AbortSignal);
+    processor.destroy();
+  });
 });
 
 describe('SqsProcessor: destroy and end', () => {
