@@ -14,6 +14,9 @@ export function spawnSubject(config, { profile: withProfile = false, cpuProfDir 
         `--cpu-prof-name=${config.subject}-c${config.concurrency}-rtt${config.rttMs}-d${config.delayMs}.cpuprofile`,
       ]
     : [];
+  // BENCH_SUBJECT_NODE_ARGS='--trace-gc-nvp': flags for the subjects only, V8's included (which
+  // NODE_OPTIONS refuses), so a trace comes from one subject's process and no other.
+  execArgv.push(...(process.env.BENCH_SUBJECT_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const child = fork(path.join(root, 'bench/subject.mjs'), [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv,
