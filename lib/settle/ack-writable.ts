@@ -96,10 +96,7 @@ export class SqsAckWritable extends Writable {
         this.uncork();
       });
     }
-    const message = live && chunk instanceof SqsMessage ? chunk : undefined;
-    // Its outcome is reported through the write's callback; this only starts it.
-    if (message !== undefined) ackReported(message);
-    if (message !== undefined) this.#lastTracker = trackerOf(message);
+    if (live && chunk instanceof SqsMessage) this.#startAck(chunk);
     const wasFull = this.writableNeedDrain;
     const more = super.write(chunk, encoding as BufferEncoding, callback);
     // A pipeline writes nothing more into a full buffer before every delete in it is confirmed,
@@ -120,8 +117,7 @@ export class SqsAckWritable extends Writable {
   ): this {
     // Node hands a last chunk to `_write` without `write()`: its delete starts here instead.
     if (chunk instanceof SqsMessage && !this.writableEnded && !this.destroyed) {
-      ackReported(chunk);
-      this.#lastTracker = trackerOf(chunk);
+      this.#startAck(chunk);
     }
     super.end(chunk, encoding as BufferEncoding, callback);
     this.#sendPending();
@@ -146,6 +142,12 @@ export class SqsAckWritable extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     this.#sendPending();
     void Promise.allSettled([...this.#inFlight.keys()]).then(() => callback());
+  }
+
+  /** Starts the message's delete; its outcome is reported through the write's callback. */
+  #startAck(message: SqsMessage): void {
+    ackReported(message);
+    this.#lastTracker = trackerOf(message);
   }
 
   /**

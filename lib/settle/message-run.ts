@@ -49,7 +49,7 @@ class Run<Data> implements MessageRun {
   // AbortSignal is costly (see core/attempt-controllers.ts).
   #controller: AbortController | undefined;
   #reason: unknown;
-  #ended = false;
+  /** Settles `outcome`; only its first call counts, so the handler and the abort race. */
   #resolve: (outcome: RunOutcome) => void = noop;
   readonly #timer: NodeJS.Timeout | undefined;
 
@@ -59,7 +59,6 @@ class Run<Data> implements MessageRun {
     schema: StandardSchemaV1<unknown, Data> | undefined,
     timeoutMs: number | undefined,
   ) {
-    // Settled by whichever comes first, the handler or the abort.
     this.outcome = new Promise<RunOutcome>((resolve) => (this.#resolve = resolve));
     this.#timer =
       timeoutMs === undefined
@@ -79,8 +78,8 @@ class Run<Data> implements MessageRun {
             runHandler(handler, message, new RunContext(this, data as Data)),
           );
     void work.then(
-      () => this.#end(OK),
-      (error: unknown) => this.#end({ ok: false, error }),
+      () => this.#resolve(OK),
+      (error: unknown) => this.#resolve({ ok: false, error }),
     );
   }
 
@@ -105,13 +104,7 @@ class Run<Data> implements MessageRun {
     this.#reason = why;
     clearTimeout(this.#timer);
     this.#controller?.abort(why);
-    this.#end({ ok: false, error: why });
-  }
-
-  #end(outcome: RunOutcome): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#resolve(outcome);
+    this.#resolve({ ok: false, error: why });
   }
 }
 
