@@ -433,8 +433,12 @@ describe('SqsProcessor: destroy and end', () => {
 });
 
 describe('SqsProcessor: an ack that fails after the handler succeeded', () => {
-  function failDeletes(mock: ReturnType<typeof setup>['mock']): void {
-    mock.on(DeleteMessageBatchCommand).callsFake((input: { Entries?: Array<{ Id?: string }> }) => ({
+  /** Every entry of `command`'s batches fails for good (SQS's answer for an expired handle). */
+  function failEntries(
+    mock: ReturnType<typeof setup>['mock'],
+    command: typeof DeleteMessageBatchCommand | typeof ChangeMessageVisibilityBatchCommand,
+  ): void {
+    mock.on(command).callsFake((input: { Entries?: Array<{ Id?: string }> }) => ({
       Successful: [],
       Failed: (input.Entries ?? []).map((e) => ({
         Id: e.Id,
@@ -447,7 +451,7 @@ describe('SqsProcessor: an ack that fails after the handler succeeded', () => {
 
   it('destroys the processor with the error when nobody listens for `settleError`', async () => {
     const { receive, mock } = setup();
-    failDeletes(mock);
+    failEntries(mock, DeleteMessageBatchCommand);
     const processor = new SqsProcessor(async () => {});
     const [message] = receive(1);
     processor.write(message);
@@ -460,7 +464,7 @@ describe('SqsProcessor: an ack that fails after the handler succeeded', () => {
 
   it('emits `settleError` (error, message) instead, and goes on, when listened for', async () => {
     const { receive, mock } = setup();
-    failDeletes(mock);
+    failEntries(mock, DeleteMessageBatchCommand);
     const processor = new SqsProcessor(async () => {});
     const errors: Array<[Error, SqsMessage]> = [];
     processor.on('settleError', (error: Error, m: SqsMessage) => errors.push([error, m]));
@@ -471,6 +475,27 @@ describe('SqsProcessor: an ack that fails after the handler succeeded', () => {
     expect(errors.map(([, m]) => m)).toEqual(messages);
     expect(errors[0]?.[0].name).toBe('BatchEntryError');
     expect(processor.stats.processed).toBe(0);
+  });
+
+  it('reports a nack that fails the same way, after `failed`, and still finishes', async () => {
+    const { receive, mock } = setup();
+    failEntries(mock, ChangeMessageVisibilityBatchCommand);
+    const processor = new SqsProcessor(async () => Promise.reject(new Error('bad body')));
+    const events: string[] = [];
+    processor.on('failed', (_error: Error, m: SqsMessage) => events.push(`failed ${m.messageId}`));
+    processor.on('settleError', (error: Error, m: SqsMessage) =>
+      events.push(`settleError ${m.messageId} ${error.name}`),
+    );
+    const messages = receive(2);
+    for (const m of messages) processor.write(m);
+    processor.end();
+    await once(processor, 'finish');
+    const ids = messages.map((m) => m.messageId);
+    expect(events.filter((e) => e.startsWith('failed'))).toEqual(ids.map((id) => `failed ${id}`));
+    expect(events.filter((e) => e.startsWith('settleError'))).toEqual(
+      ids.map((id) => `settleError ${id} BatchEntryError`),
+    );
+    expect(processor.stats).toMatchObject({ processed: 0, failed: 2, held: 0 });
   });
 });
 

@@ -5,20 +5,23 @@ import { validateBody, type StandardSchemaV1 } from './schema.js';
 
 export type RunOutcome = { ok: true } | { ok: false; error: unknown };
 
+/**
+ * Told once how a run ended: the handler's outcome, or a `TimeoutError` as soon as it ran past
+ * `timeoutMs`; whatever the handler does after that is ignored. Always on a later tick than
+ * `startRun`.
+ */
+export type RunCallback = (outcome: RunOutcome) => void;
+
 /** One run of one message's handler: its schema check, the handler, and its deadline. */
 export interface MessageRun {
   /**
-   * The handler's outcome, or the signal's reason as soon as it aborts (`timeoutMs`, or
-   * `abort()`); whatever the handler does after that is ignored.
+   * Aborts the handler's signal (an `AbortError`) and clears its deadline; the run's callback is
+   * not called (the caller is giving up on it).
    */
-  readonly outcome: Promise<RunOutcome>;
-  /** Aborts the handler's signal (an `AbortError`) and clears its deadline. */
   abort(): void;
   /** Clears the deadline (the run is over). */
   done(): void;
 }
-
-function noop(): void {}
 
 const OK: RunOutcome = { ok: true };
 
@@ -44,13 +47,12 @@ class RunContext<Data> implements ProcessContext<Data> {
 }
 
 class Run<Data> implements MessageRun {
-  readonly outcome: Promise<RunOutcome>;
   // Made when the handler first reads `signal`: most never do, and on Node 20 every new
   // AbortSignal is costly (see core/attempt-controllers.ts).
   #controller: AbortController | undefined;
   #reason: unknown;
-  /** Settles `outcome`; only its first call counts, so the handler and the abort race. */
-  #resolve: (outcome: RunOutcome) => void = noop;
+  /** Cleared by the first outcome: the handler and the deadline race, and an abort ends both. */
+  #onOutcome: RunCallback | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,18 +60,19 @@ class Run<Data> implements MessageRun {
     handler: ProcessHandler<Data>,
     schema: StandardSchemaV1<unknown, Data> | undefined,
     timeoutMs: number | undefined,
+    onOutcome: RunCallback,
   ) {
-    this.outcome = new Promise<RunOutcome>((resolve) => (this.#resolve = resolve));
+    this.#onOutcome = onOutcome;
     this.#timer =
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            this.#abort(
-              new DOMException(
-                `The handler of message ${message.messageId} ran past timeoutMs (${timeoutMs} ms)`,
-                'TimeoutError',
-              ),
+            const error = new DOMException(
+              `The handler of message ${message.messageId} ran past timeoutMs (${timeoutMs} ms)`,
+              'TimeoutError',
             );
+            this.#abort(error);
+            this.#report({ ok: false, error });
           }, timeoutMs);
     const work =
       schema === undefined
@@ -77,9 +80,10 @@ class Run<Data> implements MessageRun {
         : validateBody(schema, message).then((data) =>
             runHandler(handler, message, new RunContext(this, data as Data)),
           );
+    // A callback, not a promise of the outcome: the processor's path per message made six.
     void work.then(
-      () => this.#resolve(OK),
-      (error: unknown) => this.#resolve({ ok: false, error }),
+      () => this.#report(OK),
+      (error: unknown) => this.#report({ ok: false, error }),
     );
   }
 
@@ -92,6 +96,7 @@ class Run<Data> implements MessageRun {
   }
 
   abort(): void {
+    this.#onOutcome = undefined;
     this.#abort(new DOMException('This operation was aborted', 'AbortError'));
   }
 
@@ -104,7 +109,12 @@ class Run<Data> implements MessageRun {
     this.#reason = why;
     clearTimeout(this.#timer);
     this.#controller?.abort(why);
-    this.#resolve({ ok: false, error: why });
+  }
+
+  #report(outcome: RunOutcome): void {
+    const onOutcome = this.#onOutcome;
+    this.#onOutcome = undefined;
+    onOutcome?.(outcome);
   }
 }
 
@@ -113,6 +123,7 @@ export function startRun<Data>(
   handler: ProcessHandler<Data>,
   schema: StandardSchemaV1<unknown, Data> | undefined,
   timeoutMs: number | undefined,
+  onOutcome: RunCallback,
 ): MessageRun {
-  return new Run(message, handler, schema, timeoutMs);
+  return new Run(message, handler, schema, timeoutMs, onOutcome);
 }

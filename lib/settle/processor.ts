@@ -4,7 +4,7 @@ import { emitRethrowing } from '../core/listener-errors.js';
 import { releaseAll } from './processor-release.js';
 import { describeChunk } from './describe-chunk.js';
 import { GroupFailures, GroupLanes, laneKey } from './group-lanes.js';
-import { SqsMessage } from './message.js';
+import { ackReported, SqsMessage } from './message.js';
 import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
 import {
   MIN_SETTLING,
@@ -62,7 +62,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
   /** Lane tails and ready heads: placed, not running. */
   #waiting = 0;
   readonly #running = new Map<SqsMessage, MessageRun>();
-  readonly #settles = new Map<SqsMessage, Promise<void>>();
+  /** Acked or nacked by the processor, SQS's answer not in yet. */
+  readonly #settles = new Set<SqsMessage>();
   #flushing = false;
   #onIdle: (() => void) | undefined;
 
@@ -110,7 +111,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
   /** Waits for every message written to run and be settled; settles go out without the window. */
   override _final(callback: (error?: Error | null) => void): void {
     this.#flushing = true;
-    for (const message of this.#settles.keys()) trackerOf(message)?.sendPending();
+    for (const message of this.#settles) trackerOf(message)?.sendPending();
     this.#onIdle = () => callback();
     this.#checkIdle();
   }
@@ -124,7 +125,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     for (const run of this.#running.values()) run.abort();
     this.#running.clear();
-    const released = releaseAll(this.#written, this.#settles.values());
+    const released = releaseAll(this.#written, this.#settles);
     this.#written.clear();
     this.#incoming = [];
     this.#incomingCallback = undefined;
@@ -217,13 +218,14 @@ export class SqsProcessor<Data = undefined> extends Writable {
 
   #start(message: SqsMessage): void {
     const { schema, timeoutMs } = this.#options;
-    const run = startRun(message, this.#handler, schema, timeoutMs);
+    const run = startRun(message, this.#handler, schema, timeoutMs, (outcome) =>
+      this.#finish(message, run, outcome),
+    );
     this.#running.set(message, run);
-    void run.outcome.then((outcome) => this.#finish(message, run, outcome));
   }
 
+  /** Not called for a run aborted by destroy. */
   #finish(message: SqsMessage, run: MessageRun, outcome: RunOutcome): void {
-    if (this.#running.get(message) !== run) return; // destroyed meanwhile
     run.done();
     this.#running.delete(message);
     if (outcome.ok) {
@@ -266,31 +268,29 @@ export class SqsProcessor<Data = undefined> extends Writable {
    */
   #settle(message: SqsMessage, ack: boolean, delaySeconds: number): void {
     this.#written.delete(message);
-    const settled = ack ? message.ack() : message.nack(delaySeconds);
+    this.#settles.add(message);
+    // An ack reports through a callback, with no promise per message; nacks are rare.
+    const settled = (error?: unknown): void => this.#settled(message, ack, error);
+    if (ack) ackReported(message, settled);
+    else message.nack(delaySeconds).then(() => settled(), settled);
     if (this.#flushing) trackerOf(message)?.sendPending();
-    const done = settled
-      .then(
-        () => {
-          if (!ack || message.state !== 'acked') return;
-          this.stats.processed++;
-          this.#emit('processed', message);
-        },
-        (error: unknown) => this.#settleFailed(error, message),
-      )
-      .then(() => {
-        this.#settles.delete(message);
-        const key = this.#laneKey(message);
-        const next = key === undefined ? undefined : this.#lanes.advance(key, message);
-        if (next !== undefined) this.#ready.push(next);
-        this.#pump();
-      });
-    this.#settles.set(message, done);
   }
 
-  #settleFailed(error: unknown, message: SqsMessage): void {
-    if (this.destroyed) return;
-    if (this.listenerCount('settleError') > 0) this.#emit('settleError', error, message);
-    else this.destroy(error as Error);
+  #settled(message: SqsMessage, ack: boolean, error: unknown): void {
+    if (error === undefined) {
+      if (ack && message.state === 'acked') {
+        this.stats.processed++;
+        this.#emit('processed', message);
+      }
+    } else if (!this.destroyed) {
+      if (this.listenerCount('settleError') > 0) this.#emit('settleError', error, message);
+      else this.destroy(error as Error);
+    }
+    this.#settles.delete(message);
+    const key = this.#laneKey(message);
+    const next = key === undefined ? undefined : this.#lanes.advance(key, message);
+    if (next !== undefined) this.#ready.push(next);
+    this.#pump();
   }
 
   /** A throwing listener is rethrown on its own tick: the processor goes on settling. */
