@@ -8,6 +8,8 @@ export const SUBJECTS = [
   { id: 'sqs-streams', label: 'sqs-streams', concurrencies: [1, 4], ours: true },
   { id: 'sqs-processor', label: 'sqs-streams SqsProcessor', concurrencies: [1, 4], ours: true },
   { id: 'raw', label: 'raw SDK loop (ceiling)', concurrencies: [1, 4] },
+  // Only with --only: the raw loop with its next receive sent before it processes a batch.
+  { id: 'raw-ahead', label: 'raw loop, one receive ahead', concurrencies: [1, 4], optIn: true },
   { id: 'sqs-consumer', label: 'sqs-consumer handleMessage', concurrencies: [1, 4] },
   { id: 'sqs-consumer-batch', label: 'sqs-consumer handleMessageBatch', concurrencies: [1, 4] },
   { id: 'squiss', label: 'squiss-ts', concurrencies: [1, 4] },

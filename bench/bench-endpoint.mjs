@@ -2,7 +2,6 @@
 // time, and the fresh queues each run fills.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,19 +32,6 @@ export async function startEndpoint() {
       await once(child, 'exit');
     },
   };
-}
-
-/** CPU time of another process so far (Linux /proc), in ms; undefined elsewhere. */
-export function processCpuMs(pid) {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
 }
 
 let queueSequence = 0;

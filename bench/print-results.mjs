@@ -44,10 +44,12 @@ export function printResults(results, profile) {
       { title: 'rtt', get: (r) => r.rttMs },
       { title: 'delay', get: (r) => r.delayMs },
       { title: 'cpu/raw', get: (r) => (r.cpuVsRaw === undefined ? '' : `${r.cpuVsRaw}x`) },
-      ...SUBJECTS.filter((s) => !s.ours).map((s) => ({
-        title: `vs ${s.id}`,
-        get: (r) => (r.vs[s.id] === undefined ? '' : `${r.vs[s.id]}x`),
-      })),
+      ...SUBJECTS.filter((s) => !s.ours && ratios.some((r) => r.vs[s.id] !== undefined)).map(
+        (s) => ({
+          title: `vs ${s.id}`,
+          get: (r) => (r.vs[s.id] === undefined ? '' : `${r.vs[s.id]}x`),
+        }),
+      ),
     ]);
   }
   if (idle) {

@@ -65,7 +65,7 @@ export function runOptions(argv) {
     args,
     full,
     profile,
-    subjects: SUBJECTS.filter((s) => only === undefined || only.has(s.id)),
+    subjects: SUBJECTS.filter((s) => (only === undefined ? !s.optIn : only.has(s.id))),
     pkg,
     cpuProfDir: path.join(root, 'bench/.tmp/profiles'),
     /** The build under test: the package itself (dist/), or the one `--package` names. */

@@ -3,7 +3,7 @@
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
 // Config: { subject, concurrency, delayMs, messages, warmup?, settle?, queueUrl, endpoint, mode, pkg? }
-//   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
+//   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'raw-ahead' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
 //   mode:     'throughput' (report 'done' once `warmup + settle + messages` deletes are confirmed,
 //             with the time and CPU of the window after the first `warmup + settle`, and of the
 //             whole run; { type: 'warm' } once `warmup` are) | 'idle'
@@ -21,7 +21,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createClient } from './common.mjs';
+import { createClient, mainThreadSwitches, procCpuMs } from './common.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const { subject, concurrency, delayMs, messages, queueUrl, endpoint, mode } = config;
@@ -52,6 +52,8 @@ let cpuAtStart;
 /** When the measured window opened: the warm-up's last delete confirmed (the start without one). */
 let windowAt = 0;
 let cpuAtWindow;
+let mainCpuAtWindow;
+let switchesAtWindow;
 let doneSent = false;
 
 function send(message, callback) {
@@ -72,6 +74,25 @@ const cpuMsSince = (start) => {
   return (cpu.user + cpu.system) / 1000;
 };
 
+/** The kernel's share, and the main thread's (`undefined` without /proc). */
+const cpuSplitSince = (start, mainStart) => {
+  const mainNow = procCpuMs(process.pid, process.pid);
+  return {
+    systemMs: process.cpuUsage(start).system / 1000,
+    mainThreadMs:
+      mainStart === undefined || mainNow === undefined ? undefined : mainNow - mainStart,
+  };
+};
+
+const switchesSince = (start) => {
+  const now = mainThreadSwitches();
+  if (start === undefined || now === undefined) return undefined;
+  return {
+    voluntary: now.voluntary - start.voluntary,
+    involuntary: now.involuntary - start.involuntary,
+  };
+};
+
 function onDeleted(count) {
   const before = meter.deleted;
   meter.deleted += count;
@@ -81,6 +102,8 @@ function onDeleted(count) {
   if (before < warmup + settle && meter.deleted >= warmup + settle) {
     windowAt = performance.now();
     cpuAtWindow = process.cpuUsage();
+    mainCpuAtWindow = procCpuMs(process.pid, process.pid);
+    switchesAtWindow = mainThreadSwitches();
   }
   if (!doneSent && meter.deleted >= target) {
     doneSent = true;
@@ -89,6 +112,8 @@ function onDeleted(count) {
       type: 'done',
       elapsedMs: now - windowAt,
       cpuMs: cpuMsSince(cpuAtWindow),
+      cpuSplit: cpuSplitSince(cpuAtWindow, mainCpuAtWindow),
+      switches: switchesSince(switchesAtWindow),
       wholeElapsedMs: now - startedAt,
       wholeCpuMs: cpuMsSince(cpuAtStart),
       maxRssMB: process.resourceUsage().maxRSS / 1024,
@@ -201,47 +226,16 @@ const subjects = {
    * the batch -> DeleteMessageBatch, the delete not holding up the next receive.
    */
   async raw() {
-    const client = instrument(createClient(endpoint));
-    const abort = new AbortController();
-    const deletes = new Set();
-    let running = true;
-    const worker = async () => {
-      while (running) {
-        let out;
-        try {
-          out = await client.send(
-            // The request sqs-streams makes by default, so the two do the same work.
-            new ReceiveMessageCommand({
-              QueueUrl: queueUrl,
-              MaxNumberOfMessages: 10,
-              WaitTimeSeconds: 20,
-              MessageSystemAttributeNames: ['All'],
-              MessageAttributeNames: ['All'],
-            }),
-            { abortSignal: abort.signal },
-          );
-        } catch (error) {
-          if (!running) return;
-          throw error;
-        }
-        const batch = out.Messages ?? [];
-        if (batch.length === 0) continue;
-        await Promise.all(batch.map((m) => handle(m.MessageId)));
-        const entries = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
-        const deleting = client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-        );
-        deletes.add(deleting);
-        void deleting.finally(() => deletes.delete(deleting));
-      }
-    };
-    const workers = Array.from({ length: concurrency }, worker);
-    return async () => {
-      running = false;
-      abort.abort();
-      await Promise.allSettled(workers);
-      await Promise.allSettled(deletes);
-    };
+    return rawLoop(false);
+  },
+
+  /**
+   * The raw loop with one receive ahead: the next ReceiveMessage goes out before the batch is
+   * processed, as a pipelined consumer's does. Only with `--only`: it measures what that overlap
+   * alone costs on this machine (bench/notes.md).
+   */
+  async 'raw-ahead'() {
+    return rawLoop(true);
   },
 
   /** sqs-consumer's handleMessage (batchSize 10): one DeleteMessage per message. */
@@ -315,6 +309,60 @@ const subjects = {
 };
 
 /** `concurrency` sqs-consumer instances: it has one receive in flight per consumer. */
+/**
+ * `concurrency` bare loops of receive -> process -> delete, the delete not holding up the next
+ * receive; with `ahead`, the next receive goes out before the batch is processed.
+ */
+async function rawLoop(ahead) {
+  const client = instrument(createClient(endpoint));
+  const abort = new AbortController();
+  const deletes = new Set();
+  let running = true;
+  const receive = () =>
+    client.send(
+      // The request sqs-streams makes by default, so the two do the same work.
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 20,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+  const worker = async () => {
+    let next;
+    while (running) {
+      let out;
+      try {
+        const receiving = next ?? receive();
+        next = ahead && running ? receive() : undefined;
+        next?.catch(() => {}); // awaited next turn; aborted unawaited at stop
+        out = await receiving;
+      } catch (error) {
+        if (!running) return;
+        throw error;
+      }
+      const batch = out.Messages ?? [];
+      if (batch.length === 0) continue;
+      await Promise.all(batch.map((m) => handle(m.MessageId)));
+      const entries = batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle }));
+      const deleting = client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+      );
+      deletes.add(deleting);
+      void deleting.finally(() => deletes.delete(deleting));
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  return async () => {
+    running = false;
+    abort.abort();
+    await Promise.allSettled(workers);
+    await Promise.allSettled(deletes);
+  };
+}
+
 async function startConsumers(handler, batch) {
   const { Consumer } = await import('sqs-consumer');
   const client = instrument(createClient(endpoint));

@@ -2,8 +2,8 @@
 // queue, repetitions interleaved; one result per run.
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { fmt, isOurs } from './analyze.mjs';
-import { createQueue, preload, processCpuMs } from './bench-endpoint.mjs';
-import { round } from './common.mjs';
+import { createQueue, preload } from './bench-endpoint.mjs';
+import { procCpuMs, round } from './common.mjs';
 import { log } from './run-options.mjs';
 import { diffCounts, spawnSubject } from './subject-process.mjs';
 
@@ -98,14 +98,15 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
   try {
     await proc.next('ready', 30_000);
     const before = { ...ctx.proxy.counts };
+    const connectionsBefore = ctx.proxy.connections;
     const proxyCpu = process.cpuUsage();
-    const serverCpu = processCpuMs(ctx.server.pid);
+    const serverCpu = procCpuMs(ctx.server.pid);
     proc.child.send({ type: 'start' });
     // Slowest expected: the naive loop at 20 ms RTT, ~200 msgs/s; allow 5x that.
     const done = await proc.next('done', 60_000 + (consumed / 40) * 1000);
     const counts = diffCounts({ ...ctx.proxy.counts }, before);
     const proxyCpuUsed = process.cpuUsage(proxyCpu);
-    const serverCpuAfter = processCpuMs(ctx.server.pid);
+    const serverCpuAfter = procCpuMs(ctx.server.pid);
     proc.child.send({ type: 'stop' });
     const stopped = await proc.next('stopped', 30_000);
     await proc.exited;
@@ -116,8 +117,26 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
       elapsedMs: round(done.elapsedMs, 5),
       msgsPerSec: round((messages / done.elapsedMs) * 1000, 4),
       requests: counts,
+      connections: ctx.proxy.connections - connectionsBefore,
       requestsPerMessage: round(total / consumed, 4),
       cpuMsPer10k: round((done.cpuMs / messages) * 10_000, 4),
+      // The same window's CPU split: in the kernel, and on the main thread (the rest is V8's GC
+      // and compiler threads and libuv's pool); 10 ms resolution.
+      cpuSplitPer10k: {
+        system: round((done.cpuSplit.systemMs / messages) * 10_000, 4),
+        mainThread:
+          done.cpuSplit.mainThreadMs === undefined
+            ? undefined
+            : round((done.cpuSplit.mainThreadMs / messages) * 10_000, 4),
+      },
+      // The main thread's context switches in the window, per 10k messages (see common.mjs).
+      switchesPer10k:
+        done.switches === undefined
+          ? undefined
+          : {
+              voluntary: round((done.switches.voluntary / messages) * 10_000, 4),
+              involuntary: round((done.switches.involuntary / messages) * 10_000, 4),
+            },
       // The whole run, warm-up included (what a process that consumes only this many pays; the
       // warm-up at `warmupRttMs`).
       wholeRun: {

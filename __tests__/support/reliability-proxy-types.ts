@@ -55,6 +55,8 @@ export interface SqsProxy {
   readonly injectedByAction: Record<string, Partial<Record<FaultKind, number>>>;
   /** Requests seen in all. */
   readonly requests: number;
+  /** Client connections accepted so far. */
+  readonly connections: number;
   /** Requests held open now by a `'hang'`, `'stall'` or `'slow'`. */
   readonly holding: number;
   /** Requests held until the client gave up, in order (the first 10,000). Live. */

@@ -113,6 +113,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   const injectedByAction: Record<string, Partial<Record<FaultKind, number>>> = {};
   const abandoned: AbandonedRequest[] = [];
   let requests = 0;
+  let connections = 0;
   let holding = 0;
   let closedReason: string | undefined;
   let closing: Promise<void> | undefined;
@@ -247,6 +248,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   // The listener below owns the port; the HTTP server only gets its connections.
   const listener = await listenWithOutages(
     (socket) => {
+      connections++;
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       server.emit('connection', socket);
@@ -287,6 +289,10 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     abandoned,
     get requests() {
       return requests;
+    },
+    /** Client connections accepted so far. */
+    get connections() {
+      return connections;
     },
     get holding() {
       return holding;
