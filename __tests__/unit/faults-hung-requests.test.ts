@@ -14,6 +14,7 @@ import {
   QUEUE_URL,
   advance,
   fakeMessages,
+  mockedSqs,
   settle,
   useStreamFakeTimers,
 } from '../support/mock-sqs.js';
@@ -242,5 +243,24 @@ describe('a hung request costs one deadline, then is retried', () => {
     ]);
     expect(results).toEqual([null, null, null]);
     expect(sink.stats).toMatchObject({ sent: 3, sendRequests: 2, errorsRetried: 1, failed: 0 });
+  });
+});
+
+describe('a client that ignores its abort signal', () => {
+  it("destroy() clears the receive's deadline: no timer is left to hold the process open", async () => {
+    const { client, mock } = mockedSqs();
+    // Never answers, and does not listen to the signal it is given (unlike the SDK).
+    mock.on(ReceiveMessageCommand).callsFake(() => new Promise(() => undefined));
+    const source = new SqsReadable({ queueUrl: QUEUE_URL, client, heartbeat: false });
+    source.resume();
+    await settle(5);
+    expect(mock.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+    const whileWaiting = jest.getTimerCount();
+    expect(whileWaiting).toBeGreaterThan(0); // the receive's deadline, 20 s + requestTimeoutMs
+    source.destroy();
+    // Past destroy()'s bound (shutdownTimeoutMs, 10 s), well before the deadline (30 s).
+    await advance(12_000);
+    expect(source.closed).toBe(true);
+    expect(jest.getTimerCount()).toBe(0);
   });
 });

@@ -126,14 +126,20 @@ function reportListenerError(spec: RequestSpec<unknown>, error: unknown): void {
 async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T | Again> {
   const controller = takeController();
   const parent = spec.signal;
-  const onAbort = (): void => controller.abort(parent?.reason);
-  parent?.addEventListener('abort', onAbort, { once: true });
   const limitMs = (spec.waitMs ?? 0) + spec.policy.requestTimeoutMs;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort(new TimeoutError(`${spec.operation} took longer than ${limitMs} ms`));
   }, limitMs);
+  // Once the caller aborted, the deadline has nothing left to do: cleared now, not when the
+  // attempt settles, which a client that ignores its signal never does (the timer would hold
+  // the process open for the whole deadline).
+  const onAbort = (): void => {
+    clearTimeout(timer);
+    controller.abort(parent?.reason);
+  };
+  parent?.addEventListener('abort', onAbort, { once: true });
   const kind = traceKindOf(spec.operation);
   const trace: RequestTraceContext | undefined = isTraced(kind)
     ? { queueUrl: spec.queueUrl, operation: spec.operation, messageCount: spec.messageCount ?? 0 }

@@ -80,7 +80,7 @@ class Run<Data> implements MessageRun {
         : validateBody(schema, message).then((data) =>
             runHandler(handler, message, new RunContext(this, data as Data)),
           );
-    // A callback, not a promise of the outcome: the processor's path per message made six.
+    // A callback, not a promise of the outcome (with the settle's, five promises per message).
     void work.then(
       () => this.#report(OK),
       (error: unknown) => this.#report({ ok: false, error }),

@@ -6,8 +6,8 @@ function noop(): void {}
 /**
  * What `SqsProcessor.destroy()` gives back: every message written to it and not settled is
  * released (visibility 0), sent at once instead of after the batch window. Resolves once those
- * releases and the settles of `settling` (already in flight) are answered (never rejects: a failed release comes
- * back after its visibility timeout).
+ * releases and the settles of `settling` (already in flight) are answered (never rejects: a
+ * failed release comes back after its visibility timeout).
  */
 export function releaseAll(
   written: Iterable<SqsMessage>,
