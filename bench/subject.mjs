@@ -308,7 +308,6 @@ const subjects = {
   },
 };
 
-/** `concurrency` sqs-consumer instances: it has one receive in flight per consumer. */
 /**
  * `concurrency` bare loops of receive -> process -> delete, the delete not holding up the next
  * receive; with `ahead`, the next receive goes out before the batch is processed.
@@ -363,6 +362,7 @@ async function rawLoop(ahead) {
   };
 }
 
+/** `concurrency` sqs-consumer instances: it has one receive in flight per consumer. */
 async function startConsumers(handler, batch) {
   const { Consumer } = await import('sqs-consumer');
   const client = instrument(createClient(endpoint));

@@ -111,6 +111,9 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
     const stopped = await proc.next('stopped', 30_000);
     await proc.exited;
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    /** A count or a time of the measured window, per 10k of its messages. */
+    const per10k = (value) =>
+      value === undefined ? undefined : round((value / messages) * 10_000, 4);
     Object.assign(result, {
       ok: true,
       // The measured window: from the settle's last confirmed delete to the run's last.
@@ -119,24 +122,18 @@ async function runThroughput(ctx, subject, concurrency, rttMs, delayMs, rep) {
       requests: counts,
       connections: ctx.proxy.connections - connectionsBefore,
       requestsPerMessage: round(total / consumed, 4),
-      cpuMsPer10k: round((done.cpuMs / messages) * 10_000, 4),
+      cpuMsPer10k: per10k(done.cpuMs),
       // The same window's CPU split: in the kernel, and on the main thread (the rest is V8's GC
       // and compiler threads and libuv's pool); 10 ms resolution.
       cpuSplitPer10k: {
-        system: round((done.cpuSplit.systemMs / messages) * 10_000, 4),
-        mainThread:
-          done.cpuSplit.mainThreadMs === undefined
-            ? undefined
-            : round((done.cpuSplit.mainThreadMs / messages) * 10_000, 4),
+        system: per10k(done.cpuSplit.systemMs),
+        mainThread: per10k(done.cpuSplit.mainThreadMs),
       },
       // The main thread's context switches in the window, per 10k messages (see common.mjs).
-      switchesPer10k:
-        done.switches === undefined
-          ? undefined
-          : {
-              voluntary: round((done.switches.voluntary / messages) * 10_000, 4),
-              involuntary: round((done.switches.involuntary / messages) * 10_000, 4),
-            },
+      switchesPer10k: done.switches && {
+        voluntary: per10k(done.switches.voluntary),
+        involuntary: per10k(done.switches.involuntary),
+      },
       // The whole run, warm-up included (what a process that consumes only this many pays; the
       // warm-up at `warmupRttMs`).
       wholeRun: {
