@@ -1,5 +1,6 @@
 import { debug } from '../core/debug.js';
-import type { SqsMessage } from './message.js';
+import { SlotSet } from '../core/slot-set.js';
+import { freshSlot, type SqsMessage } from './message.js';
 
 /** SQS's cap on a message's total invisibility, counted from its receipt. */
 export const MAX_HOLD_SECONDS = 43_200;
@@ -63,7 +64,7 @@ export class Heartbeat {
   readonly #onDue: (due: DueExtension[]) => void;
   readonly #beats = new Map<SqsMessage, Beat>();
   /** Added, and not yet looked at by a beat or an extension: deadline = receipt + timeout. */
-  readonly #fresh = new Set<SqsMessage>();
+  readonly #fresh = new SlotSet(freshSlot);
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #stopped = false;

@@ -1,4 +1,5 @@
 import { runHandler } from './handler-run.js';
+import type { SlotAccess } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 import type { ProcessContext, ProcessHandler } from './processor-options.js';
 import { validateBody, type StandardSchemaV1 } from './schema.js';
@@ -14,6 +15,8 @@ export type RunCallback = (outcome: RunOutcome) => void;
 
 /** One run of one message's handler: its schema check, the handler, and its deadline. */
 export interface MessageRun {
+  /** Its place in the processor's running messages (core/slot-set.ts). */
+  slot: number;
   /**
    * Aborts the handler's signal (an `AbortError`) and clears its deadline; the run's callback is
    * not called (the caller is giving up on it).
@@ -24,6 +27,11 @@ export interface MessageRun {
 }
 
 const OK: RunOutcome = { ok: true };
+
+export const runSlot: SlotAccess<MessageRun> = {
+  get: (run) => run.slot,
+  set: (run, slot) => (run.slot = slot),
+};
 
 /**
  * What a handler is given. `signal` is a getter of the class, not of an object literal: a getter
@@ -47,6 +55,7 @@ class RunContext<Data> implements ProcessContext<Data> {
 }
 
 class Run<Data> implements MessageRun {
+  slot = -1;
   // Made when the handler first reads `signal`: most never do, and on Node 20 every new
   // AbortSignal is costly (see core/attempt-controllers.ts).
   #controller: AbortController | undefined;

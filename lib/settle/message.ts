@@ -1,5 +1,6 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { SqsStreamError } from '../core/errors.js';
+import type { SlotAccess } from '../core/slot-set.js';
 import { Settlement, type SettleCallback } from './settlement.js';
 
 /**
@@ -55,6 +56,15 @@ export function setPayload(message: SqsMessage, resolved: ResolvedPayload): void
   applyPayload(message, resolved);
 }
 
+/**
+ * @internal A message's place in the sets that hold it (core/slot-set.ts): its tracker's held
+ * messages, its heartbeat's fresh ones, and a processor's written and settling ones.
+ */
+export let heldSlot: SlotAccess<SqsMessage>;
+export let freshSlot: SlotAccess<SqsMessage>;
+export let writtenSlot: SlotAccess<SqsMessage>;
+export let settlingSlot: SlotAccess<SqsMessage>;
+
 const NO_ATTRIBUTES: Readonly<Record<string, never>> = Object.freeze({});
 
 /** Where a message stands: held by this consumer, or settled one way or the other. */
@@ -92,8 +102,16 @@ export class SqsMessage {
 
   #settler: MessageSettler;
   #afterAck: (() => Promise<void>) | undefined;
+  #heldSlot = -1;
+  #freshSlot = -1;
+  #writtenSlot = -1;
+  #settlingSlot = -1;
   static {
     readSettler = (message) => message.#settler;
+    heldSlot = { get: (m) => m.#heldSlot, set: (m, slot) => (m.#heldSlot = slot) };
+    freshSlot = { get: (m) => m.#freshSlot, set: (m, slot) => (m.#freshSlot = slot) };
+    writtenSlot = { get: (m) => m.#writtenSlot, set: (m, slot) => (m.#writtenSlot = slot) };
+    settlingSlot = { get: (m) => m.#settlingSlot, set: (m, slot) => (m.#settlingSlot = slot) };
     ackFromSink = (message, callback) => {
       if (message.#state === 'released') {
         callback?.(message.#releasedError());

@@ -4,8 +4,9 @@ import { emitRethrowing } from '../core/listener-errors.js';
 import { releaseAll } from './processor-release.js';
 import { describeChunk } from './describe-chunk.js';
 import { GroupFailures, GroupLanes, laneKey } from './group-lanes.js';
-import { ackReported, SqsMessage } from './message.js';
-import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
+import { ackReported, settlingSlot, SqsMessage, writtenSlot } from './message.js';
+import { SlotSet } from '../core/slot-set.js';
+import { runSlot, startRun, type MessageRun, type RunOutcome } from './message-run.js';
 import {
   MIN_SETTLING,
   normalizeProcessorOptions,
@@ -51,7 +52,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
   readonly #handler: ProcessHandler<Data>;
   readonly #maxSettling: number;
   /** Written and not yet settled by the processor: Node's buffer, incoming, waiting, running. */
-  readonly #written = new Set<SqsMessage>();
+  readonly #written = new SlotSet(writtenSlot);
   /** The chunks of the current `_write`/`_writev`, not yet placed; its callback fires after. */
   #incoming: SqsMessage[] = [];
   #incomingCallback: WriteCallback | undefined;
@@ -61,9 +62,9 @@ export class SqsProcessor<Data = undefined> extends Writable {
   #ready: SqsMessage[] = [];
   /** Lane tails and ready heads: placed, not running. */
   #waiting = 0;
-  readonly #running = new Map<SqsMessage, MessageRun>();
+  readonly #running = new SlotSet(runSlot);
   /** Acked or nacked by the processor, SQS's answer not in yet. */
-  readonly #settles = new Set<SqsMessage>();
+  readonly #settles = new SlotSet(settlingSlot);
   #flushing = false;
   #onIdle: (() => void) | undefined;
 
@@ -84,9 +85,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
   }
 
   /**
-   * Every message is seen here, as it is written: from then on it is the processor's to release
-   * on destroy, and one written after a failure of its group (received before it) is nacked at
-   * once, even while it waits in Node's buffer.
+   * Sees each message as it is written: from then on the processor releases it on destroy, and
+   * nacks at once one written after a failure of its group (received before it), even buffered.
    */
   override write(
     chunk: unknown,
@@ -123,7 +123,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
    * its visibility timeout.
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    for (const run of this.#running.values()) run.abort();
+    for (const run of this.#running) run.abort();
     this.#running.clear();
     const released = releaseAll(this.#written, this.#settles);
     this.#written.clear();
@@ -221,13 +221,13 @@ export class SqsProcessor<Data = undefined> extends Writable {
     const run = startRun(message, this.#handler, schema, timeoutMs, (outcome) =>
       this.#finish(message, run, outcome),
     );
-    this.#running.set(message, run);
+    this.#running.add(run);
   }
 
   /** Not called for a run aborted by destroy. */
   #finish(message: SqsMessage, run: MessageRun, outcome: RunOutcome): void {
     run.done();
-    this.#running.delete(message);
+    this.#running.delete(run);
     if (outcome.ok) {
       this.#settle(message, true, 0);
     } else {
@@ -244,8 +244,9 @@ export class SqsProcessor<Data = undefined> extends Writable {
   #failGroup(key: string): void {
     const at = Date.now();
     this.#failures.record(key, at);
+    // None of them runs: only a lane's head does, and the head that failed is settled already.
     for (const other of this.#written) {
-      if (other.receivedAt <= at && !this.#running.has(other) && this.#laneKey(other) === key) {
+      if (other.receivedAt <= at && this.#laneKey(other) === key) {
         this.#skip(other, key);
       }
     }

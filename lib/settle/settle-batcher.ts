@@ -3,6 +3,7 @@ import { runBatch, type BatchContext, type BatchOptions } from './batch-attempts
 import {
   createEntry,
   isExtension,
+  openSlot,
   type Entry,
   type EntryDone,
   type EntryKind,
@@ -14,6 +15,7 @@ import { abortError } from './settle-errors.js';
 import { FlushWaiters } from './flush-waiters.js';
 import { closeWindow, newLane, openWindow, takeBatch } from './settle-lane.js';
 import { SqsStreamError, toStreamError } from '../core/errors.js';
+import { SlotSet } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 
 export interface SettleBatcherOptions extends BatchOptions {
@@ -46,7 +48,7 @@ export class SettleBatcher {
     this.#sendAll(this.#visibility),
   );
   /** Every entry not yet done. */
-  readonly #open = new Set<Entry>();
+  readonly #open = new SlotSet(openSlot);
   /** Per message, its visibility entry that is sending or waiting to retry (at most one). */
   readonly #busy = new Map<SqsMessage, Entry>();
   /** Per message, its extension entries not yet done. */
@@ -124,7 +126,7 @@ export class SettleBatcher {
   /** Drops every heartbeat not in flight now, and refuses new ones (they end as `dropped`). */
   stopHeartbeats(): void {
     this.#heartbeatsStopped = true;
-    for (const entry of [...this.#open]) {
+    for (const entry of this.#open.values()) {
       if (entry.kind === 'heartbeat' && entry.state !== 'sending') this.#drop(entry);
     }
   }
@@ -141,7 +143,9 @@ export class SettleBatcher {
    * its failure.
    */
   flush(kinds?: ReadonlySet<EntryKind>): Promise<void> {
-    const open = [...this.#open].filter((entry) => kinds === undefined || kinds.has(entry.kind));
+    const open = this.#open
+      .values()
+      .filter((entry) => kinds === undefined || kinds.has(entry.kind));
     const flushed = this.#flushes.wait(open);
     this.sendPending();
     return flushed;
@@ -154,7 +158,7 @@ export class SettleBatcher {
    */
   giveUp(kinds: ReadonlySet<EntryKind>, reason: (entry: Entry) => SqsStreamError): number {
     let count = 0;
-    for (const entry of [...this.#open]) {
+    for (const entry of this.#open.values()) {
       if (!kinds.has(entry.kind)) continue;
       count++;
       this.#finish(entry, reason(entry));
@@ -170,7 +174,7 @@ export class SettleBatcher {
     if (this.aborted) return;
     this.#controller.abort();
     for (const lane of [this.#delete, this.#visibility]) closeWindow(lane);
-    for (const entry of [...this.#open]) {
+    for (const entry of this.#open.values()) {
       this.#finish(entry, abortError(entry, this.#options.queueUrl));
     }
   }

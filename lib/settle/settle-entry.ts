@@ -1,4 +1,5 @@
 import type { SqsStreamError } from '../core/errors.js';
+import type { SlotAccess } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 
 /** SQS's limit on entries per DeleteMessageBatch / ChangeMessageVisibilityBatch. */
@@ -40,7 +41,15 @@ export interface Entry {
   /** SQS's failure of this entry in its last attempt, when that was transient (retried). */
   transientError: SqsStreamError | undefined;
   readonly done: EntryDone;
+  /** Its place in the batcher's open entries. */
+  openSlot: number;
 }
+
+/** Where an entry sits in its batcher's open entries. */
+export const openSlot: SlotAccess<Entry> = {
+  get: (entry) => entry.openSlot,
+  set: (entry, slot) => (entry.openSlot = slot),
+};
 
 /** The entries waiting for one kind of batch request. */
 export interface Lane {
@@ -84,5 +93,6 @@ export function createEntry(
     job: undefined,
     transientError: undefined,
     done,
+    openSlot: -1,
   };
 }

@@ -6,7 +6,8 @@ import { debug } from '../core/debug.js';
 import { SqsStreamError } from '../core/errors.js';
 import { Heartbeat, type DueExtension } from './heartbeat.js';
 import { IdleWatch } from './idle-watch.js';
-import { settlerOf, type MessageSettler, type SqsMessage } from './message.js';
+import { heldSlot, settlerOf, type MessageSettler, type SqsMessage } from './message.js';
+import { SlotSet } from '../core/slot-set.js';
 import { Settlement } from './settlement.js';
 import { notify } from '../core/notify.js';
 import { HeartbeatErrors, releaseError } from './tracker-errors.js';
@@ -33,7 +34,7 @@ export class MessageTracker implements MessageSettler {
   readonly #options: TrackerOptions;
   readonly #acks: SettleBatcher;
   readonly #heartbeat: Heartbeat | undefined;
-  readonly #held = new Set<SqsMessage>();
+  readonly #held = new SlotSet(heldSlot);
   readonly #heartbeatErrors = new HeartbeatErrors();
   readonly #idle = new IdleWatch(() => this.#held.size === 0 && this.#acks.idle);
   #closed = false;
@@ -137,7 +138,7 @@ export class MessageTracker implements MessageSettler {
    * and is skipped quietly.
    */
   async releaseAll(): Promise<void> {
-    const messages = [...this.#held];
+    const messages = this.#held.values();
     if (messages.length === 0) return;
     debug('releasing %d held messages', messages.length);
     const releases = this.#idle.settling(() =>
