@@ -3,6 +3,7 @@ import { backoffDelay } from './backoff.js';
 import { debug } from './debug.js';
 import { rethrowLater } from './notify.js';
 import { giveBackController, takeController } from './attempt-controllers.js';
+import { linkAbort, unlinkAbort, type AbortLink } from './abort-links.js';
 import { isTraced, traceKindOf, traced, type RequestTraceContext } from './diagnostics.js';
 import {
   abortError,
@@ -135,11 +136,14 @@ async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T |
   // Once the caller aborted, the deadline has nothing left to do: cleared now, not when the
   // attempt settles, which a client that ignores its signal never does (the timer would hold
   // the process open for the whole deadline).
-  const onAbort = (): void => {
-    clearTimeout(timer);
-    controller.abort(parent?.reason);
+  const link: AbortLink = {
+    slot: -1,
+    onAbort: (reason) => {
+      clearTimeout(timer);
+      controller.abort(reason);
+    },
   };
-  parent?.addEventListener('abort', onAbort, { once: true });
+  if (parent !== undefined) linkAbort(parent, link);
   const kind = traceKindOf(spec.operation);
   const trace: RequestTraceContext | undefined = isTraced(kind)
     ? { queueUrl: spec.queueUrl, operation: spec.operation, messageCount: spec.messageCount ?? 0 }
@@ -159,7 +163,7 @@ async function attemptOnce<T>(spec: RequestSpec<T>, number: number): Promise<T |
     throw error;
   } finally {
     clearTimeout(timer);
-    parent?.removeEventListener('abort', onAbort);
+    if (parent !== undefined) unlinkAbort(parent, link);
     giveBackController(controller);
   }
 }
