@@ -1,4 +1,4 @@
-import { SlotSet, type SlotAccess } from './slot-set.js';
+import { SlotSet, slotField } from './slot-set.js';
 
 /** What one request attempt does if its caller's signal aborts while it runs. */
 export interface AbortLink {
@@ -6,11 +6,6 @@ export interface AbortLink {
   /** Its place among the links of its signal. */
   slot: number;
 }
-
-const linkSlot: SlotAccess<AbortLink> = {
-  get: (link) => link.slot,
-  set: (link, slot) => (link.slot = slot),
-};
 
 /** The links of each signal, told by one listener of the signal's own. */
 const linksOf = new WeakMap<AbortSignal, SlotSet<AbortLink>>();
@@ -24,7 +19,7 @@ const linksOf = new WeakMap<AbortSignal, SlotSet<AbortLink>>();
 export function linkAbort(signal: AbortSignal, link: AbortLink): void {
   let links = linksOf.get(signal);
   if (links === undefined) {
-    const created = new SlotSet(linkSlot);
+    const created = new SlotSet<AbortLink>(slotField);
     linksOf.set(signal, created);
     const abortAll = (): void => {
       for (const each of created) {

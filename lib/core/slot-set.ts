@@ -4,6 +4,12 @@ export interface SlotAccess<T> {
   set(item: T, slot: number): void;
 }
 
+/** For items whose place is a field named `slot` (-1 until added). */
+export const slotField: SlotAccess<{ slot: number }> = {
+  get: (item) => item.slot,
+  set: (item, slot) => (item.slot = slot),
+};
+
 /** Below this many slots, holes are left for the next time the set empties. */
 const MIN_COMPACT = 32;
 

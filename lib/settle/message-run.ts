@@ -1,5 +1,4 @@
 import { runHandler } from './handler-run.js';
-import type { SlotAccess } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 import type { ProcessContext, ProcessHandler } from './processor-options.js';
 import { validateBody, type StandardSchemaV1 } from './schema.js';
@@ -27,11 +26,6 @@ export interface MessageRun {
 }
 
 const OK: RunOutcome = { ok: true };
-
-export const runSlot: SlotAccess<MessageRun> = {
-  get: (run) => run.slot,
-  set: (run, slot) => (run.slot = slot),
-};
 
 /**
  * What a handler is given. `signal` is a getter of the class, not of an object literal: a getter

@@ -5,8 +5,8 @@ import { releaseAll } from './processor-release.js';
 import { describeChunk } from './describe-chunk.js';
 import { GroupFailures, GroupLanes, laneKey } from './group-lanes.js';
 import { ackReported, settlingSlot, SqsMessage, writtenSlot } from './message.js';
-import { SlotSet } from '../core/slot-set.js';
-import { runSlot, startRun, type MessageRun, type RunOutcome } from './message-run.js';
+import { SlotSet, slotField } from '../core/slot-set.js';
+import { startRun, type MessageRun, type RunOutcome } from './message-run.js';
 import {
   MIN_SETTLING,
   normalizeProcessorOptions,
@@ -62,7 +62,7 @@ export class SqsProcessor<Data = undefined> extends Writable {
   #ready: SqsMessage[] = [];
   /** Lane tails and ready heads: placed, not running. */
   #waiting = 0;
-  readonly #running = new SlotSet(runSlot);
+  readonly #running = new SlotSet<MessageRun>(slotField);
   /** Acked or nacked by the processor, SQS's answer not in yet. */
   readonly #settles = new SlotSet(settlingSlot);
   #flushing = false;
@@ -102,10 +102,8 @@ export class SqsProcessor<Data = undefined> extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: unknown }>, callback: WriteCallback): void {
-    this.#accept(
-      chunks.map(({ chunk }) => chunk),
-      callback,
-    );
+    const messages = chunks.map(({ chunk }) => chunk);
+    this.#accept(messages, callback);
   }
 
   /** Waits for every message written to run and be settled; settles go out without the window. */

@@ -3,7 +3,6 @@ import { runBatch, type BatchContext, type BatchOptions } from './batch-attempts
 import {
   createEntry,
   isExtension,
-  openSlot,
   type Entry,
   type EntryDone,
   type EntryKind,
@@ -15,7 +14,7 @@ import { abortError } from './settle-errors.js';
 import { FlushWaiters } from './flush-waiters.js';
 import { closeWindow, newLane, openWindow, takeBatch } from './settle-lane.js';
 import { SqsStreamError, toStreamError } from '../core/errors.js';
-import { SlotSet } from '../core/slot-set.js';
+import { SlotSet, slotField } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 
 export interface SettleBatcherOptions extends BatchOptions {
@@ -48,7 +47,7 @@ export class SettleBatcher {
     this.#sendAll(this.#visibility),
   );
   /** Every entry not yet done. */
-  readonly #open = new SlotSet(openSlot);
+  readonly #open = new SlotSet<Entry>(slotField);
   /** Per message, its visibility entry that is sending or waiting to retry (at most one). */
   readonly #busy = new Map<SqsMessage, Entry>();
   /** Per message, its extension entries not yet done. */

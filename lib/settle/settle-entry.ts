@@ -1,5 +1,4 @@
 import type { SqsStreamError } from '../core/errors.js';
-import type { SlotAccess } from '../core/slot-set.js';
 import type { SqsMessage } from './message.js';
 
 /** SQS's limit on entries per DeleteMessageBatch / ChangeMessageVisibilityBatch. */
@@ -41,15 +40,9 @@ export interface Entry {
   /** SQS's failure of this entry in its last attempt, when that was transient (retried). */
   transientError: SqsStreamError | undefined;
   readonly done: EntryDone;
-  /** Its place in the batcher's open entries. */
-  openSlot: number;
+  /** Its place in the batcher's open entries (core/slot-set.ts). */
+  slot: number;
 }
-
-/** Where an entry sits in its batcher's open entries. */
-export const openSlot: SlotAccess<Entry> = {
-  get: (entry) => entry.openSlot,
-  set: (entry, slot) => (entry.openSlot = slot),
-};
 
 /** The entries waiting for one kind of batch request. */
 export interface Lane {
@@ -93,6 +86,6 @@ export function createEntry(
     job: undefined,
     transientError: undefined,
     done,
-    openSlot: -1,
+    slot: -1,
   };
 }

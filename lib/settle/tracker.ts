@@ -77,8 +77,7 @@ export class MessageTracker implements MessageSettler {
 
   /** Holds a received message: counted in `held`, kept alive, released on destroy. */
   track(message: SqsMessage): void {
-    if (message.settled || this.#held.has(message)) return;
-    this.#held.add(message);
+    if (message.settled || !this.#held.add(message)) return;
     this.#options.stats.held = this.#held.size;
     this.#heartbeat?.add(message);
   }
