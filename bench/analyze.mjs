@@ -7,6 +7,14 @@ import { median, round } from './common.mjs';
 export const SUBJECTS = [
   { id: 'sqs-streams', label: 'sqs-streams', concurrencies: [1, 4], ours: true },
   { id: 'sqs-processor', label: 'sqs-streams SqsProcessor', concurrencies: [1, 4], ours: true },
+  // Only with --only: highWaterMark and map() concurrency at 100 per slot, as squiss-ts holds.
+  {
+    id: 'sqs-streams-wide',
+    label: 'sqs-streams, 100 held per slot',
+    concurrencies: [1, 4],
+    ours: true,
+    optIn: true,
+  },
   { id: 'raw', label: 'raw SDK loop (ceiling)', concurrencies: [1, 4] },
   // Only with --only: the raw loop with its next receive sent before it processes a batch.
   { id: 'raw-ahead', label: 'raw loop, one receive ahead', concurrencies: [1, 4], optIn: true },

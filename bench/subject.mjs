@@ -3,7 +3,7 @@
 //   node bench/subject.mjs '<json config>'   (spawned by bench/run.mjs with an IPC channel)
 //
 // Config: { subject, concurrency, delayMs, messages, warmup?, settle?, queueUrl, endpoint, mode, pkg? }
-//   subject:  'sqs-streams' | 'sqs-processor' | 'raw' | 'raw-ahead' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
+//   subject:  'sqs-streams' | 'sqs-streams-wide' | 'sqs-processor' | 'raw' | 'raw-ahead' | 'sqs-consumer' | 'sqs-consumer-batch' | 'squiss' | 'naive'
 //   mode:     'throughput' (report 'done' once `warmup + settle + messages` deletes are confirmed,
 //             with the time and CPU of the window after the first `warmup + settle`, and of the
 //             whole run; { type: 'warm' } once `warmup` are) | 'idle'
@@ -168,10 +168,10 @@ async function handle(messageId) {
 let extraStats = () => undefined;
 
 /** An SqsReadable on the instrumented client, its buffer's peak and its stats in the meter. */
-async function meteredSource() {
+async function meteredSource(highWaterMark) {
   const { SqsReadable } = await import(config.pkg ?? 'sqs-streams');
   const client = instrument(createClient(endpoint));
-  const source = new SqsReadable({ queueUrl, client, concurrency });
+  const source = new SqsReadable({ queueUrl, client, concurrency, highWaterMark });
   meter.highWaterMark = source.readableHighWaterMark;
   // Exact peak of the readable's buffer: sampled right after every push.
   const push = source.push.bind(source);
@@ -184,26 +184,43 @@ async function meteredSource() {
   return source;
 }
 
+/** A metered SqsReadable -> `map()` at `mapConcurrency` -> SqsAckWritable; returns its stop(). */
+async function mapPipeline(highWaterMark, mapConcurrency) {
+  const { SqsAckWritable } = await import(config.pkg ?? 'sqs-streams');
+  const source = await meteredSource(highWaterMark);
+  const processing = source.map(
+    async (message) => {
+      await handle(message.messageId);
+      return message;
+    },
+    { concurrency: mapConcurrency },
+  );
+  const done = pipeline(processing, new SqsAckWritable());
+  return async () => {
+    await source.stop();
+    await done;
+  };
+}
+
 /** Each subject: start() begins consuming; the returned stop() ends it cleanly. */
 const subjects = {
-  /** SqsReadable -> a concurrent processing stage -> SqsAckWritable, with stream.pipeline. */
+  /**
+   * SqsReadable -> a concurrent processing stage -> SqsAckWritable, with stream.pipeline. Node's
+   * own concurrent map: up to a full batch per receive slot processed at once, which is what the
+   * raw loop does (10 messages per in-flight receive); the readable's default highWaterMark.
+   */
   async 'sqs-streams'() {
-    const { SqsAckWritable } = await import(config.pkg ?? 'sqs-streams');
-    const source = await meteredSource();
-    // Node's own concurrent map: up to a full batch per receive slot processed at once, which is
-    // what the raw loop does (10 messages per in-flight receive).
-    const processing = source.map(
-      async (message) => {
-        await handle(message.messageId);
-        return message;
-      },
-      { concurrency: 10 * concurrency },
-    );
-    const done = pipeline(processing, new SqsAckWritable());
-    return async () => {
-      await source.stop();
-      await done;
-    };
+    return mapPipeline(undefined, 10 * concurrency);
+  },
+
+  /**
+   * Only with --only: the same pipeline holding and running as many messages as squiss-ts does
+   * (its maxInFlight of 100 per instance, each handled at once): highWaterMark and the map
+   * stage's concurrency at 100 per receive slot. It measures how much of squiss-ts' lead at 0 ms
+   * RTT is that prefetch (bench/notes.md).
+   */
+  async 'sqs-streams-wide'() {
+    return mapPipeline(100 * concurrency, 100 * concurrency);
   },
 
   /** SqsReadable -> SqsProcessor (runs the processing stage, acks when it resolves). */
